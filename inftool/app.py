@@ -1,0 +1,52 @@
+"""The Hydra app: one job = validate the config, write the redacted run config, run the loop."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import hydra
+import yaml
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from inftool.config import to_container, validate
+from inftool.errors import UserError
+from inftool.safety import collect_secrets, install_log_redaction, redact, redact_override
+
+
+def config_search_dirs() -> list[Path]:
+    """Folders the composed config came from (the user's --config-dir first), for relative paths."""
+    sources = HydraConfig.get().runtime.config_sources
+    return [Path(s.path) for s in sources if s.provider != "hydra" and s.schema == "file"]
+
+
+def write_run_config(run_dir: Path, cfg: DictConfig, secrets: set[str]) -> None:
+    """Our own `.hydra/` (Hydra's is switched off): the resolved config and the overrides, redacted."""
+    hydra_dir = run_dir / ".hydra"
+    hydra_dir.mkdir(parents=True, exist_ok=True)
+    hydra_cfg = HydraConfig.get()
+    overrides = [redact_override(o, secrets) for o in hydra_cfg.overrides.task]
+    hydra_node: Any = redact(OmegaConf.to_container(hydra_cfg, resolve=False, enum_to_str=True), secrets)
+    for group in ("task", "hydra"):
+        hydra_node["overrides"][group] = [redact_override(o, secrets) for o in hydra_node["overrides"][group]]
+    files = {"config.yaml": redact(to_container(cfg), secrets), "overrides.yaml": overrides, "hydra.yaml": hydra_node}
+    for name, data in files.items():
+        (hydra_dir / name).write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+@hydra.main(config_path="pkg://inftool.conf", config_name="config", version_base="1.3")
+def hydra_app(cfg: DictConfig) -> Any:
+    try:
+        config = validate(cfg)
+        run_dir = Path(HydraConfig.get().runtime.output_dir)
+        secrets = collect_secrets(to_container(cfg))
+        install_log_redaction(secrets)
+        write_run_config(run_dir, cfg, secrets)
+        from inftool.loop import run
+
+        return run(config, run_dir, config_search_dirs())
+    except UserError as exc:
+        print(f"inftool: error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)

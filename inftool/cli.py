@@ -1,0 +1,76 @@
+"""The `inftool` command: check the command line, then hand it to the Hydra app.
+
+inftool                               run the default recipe (quickstart)
+inftool recipe=NAME key=value         run a recipe with overrides
+inftool -m recipe=NAME seed=1,2       sweep
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # DSPy's litellm: no price-list download offline
+
+from inftool.errors import UserError
+from inftool.recipes import list_group_options, list_recipes, parse_argv, precheck
+
+GROUPS = {
+    "recipe": "a complete, shareable run (recipes/NAME.yaml; add yours with --config-dir DIR)",
+    "lm": "the LM behind one role: lm@lm.user|assistant|tools|judge=OPTION",
+}
+KEYS = {
+    "mode": "run (the loop) | ingest (only load and report the specs)",
+    "seed": "seed for every sampler and LM",
+    "toolsets": "NAME: {path: spec file or folder, format: auto|openapi|openai|bfcl|mcp}",
+    "synthesis": "episodes, concurrency, max_turns",
+    "safety": "allow_targets: extra `_target_` prefixes (command line only)",
+}
+
+
+def help_text(argv: list[str]) -> str:
+    config_dirs = parse_argv(argv).config_dirs
+    recipes = list_recipes(config_dirs)
+    width = max(len(n) for n in [*recipes, *GROUPS, *KEYS]) + 2
+    lines = [
+        "inftool: verified tool-use training data from raw API specs, and the loop that trains on it.",
+        "",
+        "usage: inftool [recipe=NAME] [KEY=VALUE ...]     run a recipe (default: quickstart)",
+        "       inftool -m recipe=NAME KEY=A,B            sweep (Hydra multirun)",
+        "       inftool --config-dir DIR recipe=MINE      run a recipe from your own folder (DIR/recipe/MINE.yaml)",
+        "       inftool --cfg job [overrides]             print the composed config and exit",
+        "",
+        "recipes (recipe=NAME):",
+        *(f"  {name:<{width}}{text}" for name, text in recipes.items()),
+        "",
+        "config groups (GROUP=OPTION):",
+        *(
+            f"  {g:<{width}}{GROUPS[g]}" + (f"  [{' | '.join(list_group_options(g))}]" if g != "recipe" else "")
+            for g in GROUPS
+        ),
+        "",
+        "top-level keys (KEY=VALUE, dotted for nested keys: synthesis.episodes=3):",
+        *(f"  {k:<{width}}{v}" for k, v in KEYS.items()),
+        "",
+        "Hydra's own flags: inftool --hydra-help",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--help" in argv or "-h" in argv:
+        print(help_text(argv))
+        return
+    passthrough = {"--hydra-help", "--version", "--info", "-i", "--shell-completion", "-sc"}
+    try:
+        if not passthrough.intersection(argv):
+            precheck(argv)
+    except UserError as exc:
+        print(f"inftool: error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    from inftool.app import hydra_app
+
+    sys.argv = [str(Path(sys.argv[0]).name or "inftool"), *argv]
+    hydra_app()

