@@ -31,6 +31,14 @@ def write_run_config(run_dir: Path, cfg: DictConfig, secrets: set[str]) -> None:
     hydra_node: Any = redact(OmegaConf.to_container(hydra_cfg, resolve=False, enum_to_str=True), secrets)
     for group in ("task", "hydra"):
         hydra_node["overrides"][group] = [redact_override(o, secrets) for o in hydra_node["overrides"][group]]
+    if hydra_cfg.mode is not None and hydra_cfg.mode.name == "MULTIRUN":  # Hydra's sweep summary
+        sweep_file = Path(hydra_cfg.sweep.dir) / "multirun.yaml"
+        if sweep_file.is_file():
+            sweep = redact(yaml.safe_load(sweep_file.read_text()), secrets)
+            for group in ("task", "hydra"):
+                overrides_node = sweep.get("hydra", {}).get("overrides", {})
+                overrides_node[group] = [redact_override(o, secrets) for o in overrides_node.get(group, [])]
+            sweep_file.write_text(yaml.safe_dump(sweep, sort_keys=False))
     files = {"config.yaml": redact(to_container(cfg), secrets), "overrides.yaml": overrides, "hydra.yaml": hydra_node}
     for name, data in files.items():
         (hydra_dir / name).write_text(yaml.safe_dump(data, sort_keys=False))

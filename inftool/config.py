@@ -11,7 +11,7 @@ import types
 import typing
 from typing import Annotated, Any, Literal, Union
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, MissingMandatoryValue, OmegaConf
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, SecretStr, ValidationError
 
 from inftool.errors import UserError
@@ -113,7 +113,9 @@ def to_container(cfg: DictConfig) -> dict[str, Any]:
     if "hydra" in cfg:  # Hydra's own node resolves only inside a running job
         cfg = OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"])
     try:
-        container = OmegaConf.to_container(cfg, resolve=True)
+        container = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    except MissingMandatoryValue as exc:
+        raise UserError(f"config key '{exc.full_key}' is required but missing (set {exc.full_key}=...)") from None
     except Exception as exc:  # omegaconf raises several interpolation error types
         key = getattr(exc, "full_key", "") or "?"
         raise UserError(f"cannot resolve '{key}': {getattr(exc, 'msg', exc)}".splitlines()[0]) from None

@@ -125,7 +125,8 @@ def _hydra_error_line(exc: Exception, overrides: list[str], config_dirs: list[Pa
     if missing_key and "not in struct" in message:
         key = missing_key.group(1)
         parent, _, _ = key.rpartition(".")
-        rest = [o for o in overrides if not o.lstrip("+~").startswith(key + "=")]
+        # compose with only the group choices, so other typos cannot hide what is allowed here
+        rest = [o for o in overrides if "@" in o.split("=")[0] or o.split("=")[0] in ("recipe", "hydra.searchpath")]
         try:
             base = compose_config(rest, config_dirs, config_name)
             node = OmegaConf.select(base, parent) if parent else base

@@ -9,6 +9,10 @@ a readable file is one `LoadIssue` and the rest loads.
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -220,7 +224,36 @@ def load_file(path: Path, fmt: str = "auto") -> tuple[str | None, list[ToolSpec]
         tools, issues = LOADERS[detected](document, file)
     except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:
         return detected, [], [LoadIssue(file=file, reason=f"cannot read as {detected}: {exc or type(exc).__name__}")]
+    if not tools and not issues:
+        issues = [LoadIssue(file=file, reason=f"no tools found in this {detected} document")]
     return detected, tools, issues
+
+
+@dataclass
+class FileLoad:
+    """What one file gave: its format, tools, issues, and how many operations it declared."""
+
+    file: str
+    format: str | None
+    tools: list[ToolSpec]
+    issues: list[LoadIssue]
+    operations: int
+
+
+def load_file_counted(path: Path, fmt: str = "auto") -> FileLoad:
+    detected, tools, issues = load_file(path, fmt)
+    operations = len(tools) + sum(1 for i in issues if i.pointer.count("/") >= 2 and i.pointer.startswith("/paths/"))
+    return FileLoad(str(path), detected, tools, issues, operations)
+
+
+def load_many(files: list[Path], fmt: str = "auto", workers: int | None = None) -> Iterator[FileLoad]:
+    """Load many files in worker processes (in order); `workers=1` stays in this process."""
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(files) < 2:
+        yield from (load_file_counted(f, fmt) for f in files)
+        return
+    with ProcessPoolExecutor(workers) as pool:
+        yield from pool.map(load_file_counted, files, [fmt] * len(files), chunksize=4)
 
 
 def spec_files(path: Path) -> list[Path]:
@@ -229,19 +262,19 @@ def spec_files(path: Path) -> list[Path]:
     return [path]
 
 
-def load_toolset(name: str, path: Path, fmt: str = "auto") -> Toolset:
+def load_toolset(name: str, path: Path, fmt: str = "auto", workers: int | None = 1) -> Toolset:
     """A file or a folder of files → one Toolset; duplicate tool names get `_2`, `_3`, …"""
     formats: list[str] = []
     tools: list[ToolSpec] = []
     issues: list[LoadIssue] = []
     if not path.exists():
         issues.append(LoadIssue(file=str(path), reason="no such file or folder"))
-    for file in spec_files(path) if path.exists() else []:
-        detected, file_tools, file_issues = load_file(file, fmt)
-        if detected and detected not in formats:
-            formats.append(detected)
-        tools += file_tools
-        issues += file_issues
+    files = spec_files(path) if path.exists() else []
+    for loaded in load_many(files, fmt, workers if len(files) > 8 else 1):
+        if loaded.format and loaded.format not in formats:
+            formats.append(loaded.format)
+        tools += loaded.tools
+        issues += loaded.issues
     names = unique_names([tool.name for tool in tools])
     tools = [t if t.name == n else t.model_copy(update={"name": n}) for t, n in zip(tools, names, strict=True)]
     return Toolset(

@@ -19,6 +19,7 @@ METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 SKIPPED_HEADERS = {"authorization", "accept", "content-type", "user-agent"}  # transport, not arguments
 MAX_NESTING = 96
 MAX_DESCRIPTION = 1024
+MAX_SCHEMA_NODES = 20_000  # per tool, once shared refs are expanded; bigger ones are re-cut shallower
 
 
 class SpecError(ValueError):
@@ -88,13 +89,15 @@ def load_openapi(document: dict[str, Any], file: str, max_ref_depth: int = 4) ->
     if not isinstance(paths, dict):
         reason = "no 'paths' object" if paths is None else f"'paths' is a {type(paths).__name__}, not an object"
         return [], [LoadIssue(file=file, pointer="/paths", reason=reason)]
-    resolver = RefResolver(document, max_ref_depth)
+    resolvers = {depth: RefResolver(document, depth) for depth in range(max_ref_depth, 0, -1)}
+    resolver = resolvers[max_ref_depth]
     tools: list[ToolSpec] = []
     issues: list[LoadIssue] = []
     for path, path_item in paths.items():
         base = f"/paths/{pointer_escape(str(path))}"
         try:
-            path_item = resolver.resolve(path_item, 0) if isinstance(path_item, dict) else path_item
+            if isinstance(path_item, dict) and "$ref" in path_item:  # only a whole-item ref here; ops resolve their own
+                path_item = resolver.resolve(path_item)
             if not isinstance(path_item, dict):
                 raise SpecError(f"path item is a {type(path_item).__name__}, not an object")
         except (SpecError, RecursionError) as exc:
@@ -105,10 +108,35 @@ def load_openapi(document: dict[str, Any], file: str, max_ref_depth: int = 4) ->
                 continue
             pointer = f"{base}/{method}"
             try:
-                tools.append(_operation_tool(resolver, str(path), method, path_item, file, pointer))
+                tools.append(_bounded_tool(resolvers, str(path), method, path_item, file, pointer))
             except (SpecError, RecursionError, TypeError, AttributeError, ValueError) as exc:
                 issues.append(LoadIssue(file=file, pointer=pointer, reason=str(exc) or type(exc).__name__))
     return tools, issues
+
+
+def expanded_size(node: Any, budget: int) -> int:
+    """Nodes in `node` counted as a tree (shared parts once per use), stopping past `budget`."""
+    count, stack = 0, [node]
+    while stack and count <= budget:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
+def _bounded_tool(
+    resolvers: dict[int, RefResolver], path: str, method: str, path_item: dict[str, Any], file: str, pointer: str
+) -> ToolSpec:
+    """The tool with the deepest ref expansion whose schemas stay under MAX_SCHEMA_NODES."""
+    for resolver in resolvers.values():
+        tool = _operation_tool(resolver, path, method, path_item, file, pointer)
+        size = expanded_size(tool.parameters, MAX_SCHEMA_NODES) + expanded_size(tool.output_schema, MAX_SCHEMA_NODES)
+        if size <= MAX_SCHEMA_NODES:
+            return tool
+    raise SpecError(f"schema too large: over {MAX_SCHEMA_NODES} nodes even with $refs cut at depth 1")
 
 
 def _operation_tool(
