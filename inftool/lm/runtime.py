@@ -1,0 +1,119 @@
+"""One event loop, in a background thread, that runs every LM call of the process.
+
+Callers on any thread or event loop (DSPy's sync `forward`, async `aforward`, a thread pool)
+hand their call to this loop, so per-endpoint semaphores and HTTP connection pools live on
+exactly one loop. Synchronous engines (llama.cpp, transformers) run in worker threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Coroutine
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol, TypeVar
+
+from inftool.lm.records import ChatRequest, ChatResult, LMCallError
+
+T = TypeVar("T")
+
+
+class _Runtime:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="inftool-lm", daemon=True)
+        self.thread.start()
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        if threading.current_thread() is self.thread:
+            raise RuntimeError("blocking LM call from inside the LM loop; use `await` instead")
+        return self.submit(coro).result()
+
+    async def arun(self, coro: Coroutine[Any, Any, T]) -> T:
+        return await asyncio.wrap_future(self.submit(coro))
+
+
+_RUNTIME: _Runtime | None = None
+_RUNTIME_LOCK = threading.Lock()
+
+
+def runtime() -> _Runtime:
+    global _RUNTIME
+    with _RUNTIME_LOCK:
+        if _RUNTIME is None:
+            _RUNTIME = _Runtime()
+        return _RUNTIME
+
+
+class SyncEngine(Protocol):
+    name: str
+
+    def where(self) -> str: ...
+    def complete(self, request: ChatRequest) -> ChatResult: ...
+
+
+class AsyncEngine(Protocol):
+    name: str
+    retries: int
+
+    def where(self) -> str: ...
+    async def complete(self, request: ChatRequest) -> ChatResult: ...
+
+
+@dataclass
+class RoleStats:
+    calls: int = 0
+    failures: int = 0
+    retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    max_latency_s: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class RoleClient:
+    """The LM of one agent role: a backend engine plus that role's accounting."""
+
+    def __init__(self, role: str, engine: SyncEngine | AsyncEngine) -> None:
+        self.role, self.engine = role, engine
+        self.stats = RoleStats()
+        self._is_async = asyncio.iscoroutinefunction(engine.complete)
+
+    async def _complete(self, request: ChatRequest) -> ChatResult:
+        start = time.perf_counter()
+        try:
+            if self._is_async:
+                result = await self.engine.complete(request)  # type: ignore[misc]
+            else:
+                result = await asyncio.get_running_loop().run_in_executor(None, self.engine.complete, request)
+        except LMCallError:
+            self.stats.failures += 1
+            raise
+        except Exception as exc:  # a backend bug or a model crash must not kill the caller
+            self.stats.failures += 1
+            raise LMCallError(self.role, self.engine.where(), f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            self.stats.calls += 1
+            self.stats.retries = getattr(self.engine, "retries", 0)
+            elapsed = time.perf_counter() - start
+            self.stats.latency_s += elapsed
+            self.stats.max_latency_s = max(self.stats.max_latency_s, elapsed)
+        self.stats.prompt_tokens += result.prompt_tokens
+        self.stats.completion_tokens += result.completion_tokens
+        return result
+
+    def complete(self, request: ChatRequest) -> ChatResult:
+        """Blocking call from any thread that is not the LM loop."""
+        return runtime().run(self._complete(request))
+
+    async def acomplete(self, request: ChatRequest) -> ChatResult:
+        """Awaitable from any event loop."""
+        return await runtime().arun(self._complete(request))
