@@ -25,9 +25,10 @@ def bound_schema(schema: Any, depth: int = 0) -> Any:
     out = {k: v for k, v in schema.items() if k not in ("x-bfcl-type", "examples", "example", "default")}
     types = out.get("type")
     type_set = set(types) if isinstance(types, list) else {types}
-    if "string" in type_set and "enum" not in out and "const" not in out and "format" not in out:
+    if "string" in type_set and not {"enum", "const", "format", "pattern"} & out.keys():
         out.setdefault("maxLength", MAX_STRING)
-        out.pop("pattern", None)  # llama.cpp grammars support few regex features; the schema gate checks it
+    if type_set == {"integer"} and "enum" not in out and (bounds := _int_bounds(out)) and bounds[1] - bounds[0] < 64:
+        out["enum"] = list(range(bounds[0], bounds[1] + 1))  # llama.cpp grammars ignore minimum/maximum
     if "array" in type_set:
         out["maxItems"] = min(int(out.get("maxItems", MAX_ARRAY)), MAX_ARRAY)
     if isinstance(out.get("properties"), dict):
@@ -40,6 +41,37 @@ def bound_schema(schema: Any, depth: int = 0) -> Any:
         if isinstance(out.get(key), list):
             out[key] = [bound_schema(s, depth + 1) for s in out[key]]
     return out
+
+
+def _int_bounds(schema: dict[str, Any]) -> tuple[int, int] | None:
+    low = schema.get("minimum", schema["exclusiveMinimum"] + 1 if "exclusiveMinimum" in schema else None)
+    high = schema.get("maximum", schema["exclusiveMaximum"] - 1 if "exclusiveMaximum" in schema else None)
+    if isinstance(low, int | float) and isinstance(high, int | float) and low <= high:
+        return int(low), int(high)
+    return None
+
+
+def clamp_to_schema(value: Any, schema: Any, depth: int = 0) -> Any:
+    """Numbers pulled inside their schema's bounds, recursively: the one constraint the grammar
+    cannot express. Everything else is returned as it is."""
+    if not isinstance(schema, dict) or depth > 24:
+        return value
+    if isinstance(value, dict) and isinstance(schema.get("properties"), dict):
+        props = schema["properties"]
+        return {k: clamp_to_schema(v, props.get(k), depth + 1) for k, v in value.items()}
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [clamp_to_schema(v, schema["items"], depth + 1) for v in value]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        step = 1 if isinstance(value, int) else 1e-6
+        if isinstance(schema.get("minimum"), int | float):
+            value = max(value, schema["minimum"])
+        if isinstance(schema.get("exclusiveMinimum"), int | float) and value <= schema["exclusiveMinimum"]:
+            value = schema["exclusiveMinimum"] + step
+        if isinstance(schema.get("maximum"), int | float):
+            value = min(value, schema["maximum"])
+        if isinstance(schema.get("exclusiveMaximum"), int | float) and value >= schema["exclusiveMaximum"]:
+            value = schema["exclusiveMaximum"] - step
+    return value
 
 
 def tool_call_schema(tools: list[dict[str, Any]], max_calls: int = 4, allow_text: bool = True) -> dict[str, Any]:

@@ -18,8 +18,9 @@ import dspy
 from inftool.lm.records import ChatRequest, ChatResult
 from inftool.lm.runtime import RoleClient
 
-warnings.filterwarnings("ignore", message=r".*(legacy|deprecated).*", category=DeprecationWarning, module=r"dspy\..*")
-warnings.filterwarnings("ignore", message=r".*(legacy|deprecated).*", category=FutureWarning, module=r"dspy\..*")
+# DSPy 3.4 supports BaseLM.forward/aforward subclasses and warns that 3.5 will not (dspy is pinned).
+warnings.filterwarnings("ignore", message=r"Implementing custom LMs through BaseLM", category=DeprecationWarning)
+warnings.filterwarnings("ignore", message=r"Passing OpenAI-style message", category=DeprecationWarning)
 
 
 def response_schema(response_format: Any) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ model (and its lock: llama.cpp contexts are not thread-safe).
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import json
 import threading
@@ -18,7 +19,7 @@ from typing import Any
 
 from inftool.config import EmbeddedLMConfig
 from inftool.errors import UserError
-from inftool.lm.constrained import plain_messages, tool_call_schema
+from inftool.lm.constrained import clamp_to_schema, plain_messages, tool_call_schema
 from inftool.lm.records import ChatRequest, ChatResult, ToolCall
 from inftool.lm.toolcalls import calls_from_json
 
@@ -47,6 +48,13 @@ class LoadedModel:
 
 _MODELS: dict[tuple[Any, ...], LoadedModel] = {}
 _MODELS_LOCK = threading.Lock()
+
+
+@atexit.register
+def _close_models() -> None:  # free llama.cpp contexts before the interpreter tears its modules down
+    for model in _MODELS.values():
+        model.llama.close()
+    _MODELS.clear()
 
 
 def load_model(cfg: EmbeddedLMConfig) -> LoadedModel:
@@ -122,21 +130,51 @@ class EmbeddedEngine:
         usage = response.get("usage") or {}
         result = ChatResult(
             content=text, prompt_tokens=usage.get("prompt_tokens", 0),
-            completion_tokens=usage.get("completion_tokens", 0), model=self.name, finish_reason=choice.get("finish_reason"), latency_s=latency,
+            completion_tokens=usage.get("completion_tokens", 0), model=self.name,
+            finish_reason=choice.get("finish_reason"), latency_s=latency,
         )  # fmt: skip
         if request.tools and request.tool_choice != "none":
-            return _split_tool_output(result)
+            return _split_tool_output(result, request.tools)
+        if schema and result.finish_reason != "length":
+            try:
+                clamped = clamp_to_schema(json.loads(text), schema)
+            except json.JSONDecodeError:
+                return result
+            return result.model_copy(update={"content": json.dumps(clamped)})
         return result
 
 
-def _split_tool_output(result: ChatResult) -> ChatResult:
-    """`{"tool_calls": [...]}` → tool_calls; `{"answer": "..."}` → content."""
+def complete_calls_prefix(text: str) -> list[dict[str, Any]]:
+    """The complete call objects at the start of a `{"tool_calls": [...` cut off by the token limit."""
+    start = text.find("[", text.find('"tool_calls"'))
+    if '"tool_calls"' not in text or start < 0:
+        return []
+    decoder, position, calls = json.JSONDecoder(), start + 1, []
+    while True:
+        while position < len(text) and text[position] in " \t\r\n,":
+            position += 1
+        try:
+            call, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError:
+            return calls
+        calls.append(call)
+
+
+def _split_tool_output(result: ChatResult, tools: list[dict[str, Any]]) -> ChatResult:
+    """`{"tool_calls": [...]}` → tool_calls; `{"answer": "..."}` → content. Output cut off by the
+    token limit keeps its complete calls (grammar-valid each) and drops the unfinished one."""
     try:
         data = json.loads(result.content or "")
     except json.JSONDecodeError:
-        return result  # cut off by max_tokens: leave the raw text for the format gate to judge
+        salvaged = complete_calls_prefix(result.content or "")
+        if not salvaged:
+            return result  # nothing complete: leave the raw text for the format gate to judge
+        data = {"tool_calls": salvaged}
     if isinstance(data, dict) and "answer" in data:
         return result.model_copy(update={"content": str(data["answer"])})
-    calls = calls_from_json(data) or []
-    calls = [ToolCall(id=f"call_{i}", name=c.name, arguments=c.arguments) for i, c in enumerate(calls)]
+    schemas = {t.get("function", t)["name"]: t.get("function", t).get("parameters") for t in tools}
+    calls = [
+        ToolCall(id=f"call_{i}", name=c.name, arguments=clamp_to_schema(c.arguments, schemas.get(c.name)))
+        for i, c in enumerate(calls_from_json(data) or [])
+    ]
     return result.model_copy(update={"content": None, "tool_calls": calls})

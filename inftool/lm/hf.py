@@ -66,3 +66,23 @@ class HFEngine:
             completion_tokens=int(new_tokens.shape[0]), model=self.name, latency_s=latency,
             finish_reason="length" if new_tokens.shape[0] >= (request.max_tokens or self.cfg.max_tokens) else "stop",
         )  # fmt: skip
+
+
+def export_gguf_to_hf(gguf_path: Path, out_dir: Path) -> Path:
+    """A GGUF file → a dense, trainable transformers checkpoint folder (weights de-quantized).
+
+    The local trainer starts from this; the `hf` backend loads it.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
+    # The weights are dense now; drop the GGUF quantizer marks so save_pretrained writes plain tensors.
+    model.hf_quantizer = None
+    model.is_quantized = False
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return out_dir

@@ -1,0 +1,45 @@
+"""The one tool-call parser: every shape models write calls in."""
+
+from __future__ import annotations
+
+import pytest
+
+from inftool.lm.toolcalls import parse_tool_calls
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>',
+        '{"name": "get_weather", "arguments": {"city": "Paris"}}',
+        '{"tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}]}',
+        '[{"type": "function", "function": {"name": "get_weather", "arguments": "{\\"city\\": \\"Paris\\"}"}}]',
+        'Sure! ```json\n{"name": "get_weather", "parameters": {"city": "Paris"}}\n```',
+        "[get_weather(city='Paris')]",
+        'get_weather(city="Paris")',
+    ],
+)
+def test_one_call_in_every_shape(text: str):
+    calls = parse_tool_calls(text)
+    assert [(c.name, c.arguments) for c in calls] == [("get_weather", {"city": "Paris"})]
+
+
+def test_parallel_calls_keep_order_and_ids():
+    text = (
+        '<tool_call>{"name": "a", "arguments": {}}</tool_call>'
+        '<tool_call>{"name": "b", "arguments": {"x": 1}}</tool_call>'
+    )
+    calls = parse_tool_calls(text)
+    assert [(c.id, c.name) for c in calls] == [("call_0", "a"), ("call_1", "b")]
+    python = parse_tool_calls("[math.add(a=1, b=2.5), math.neg(x=[1, 2])]")
+    assert [(c.name, c.arguments) for c in python] == [("math.add", {"a": 1, "b": 2.5}), ("math.neg", {"x": [1, 2]})]
+
+
+@pytest.mark.parametrize("text", ["", "The weather in Paris is sunny.", '{"answer": "hi"}', "[1, 2, 3]", "print(x)"])
+def test_text_answers_hold_no_calls(text: str):
+    assert parse_tool_calls(text) == []
+
+
+def test_unparseable_arguments_are_kept_as_text_for_the_format_gate():
+    calls = parse_tool_calls('{"name": "f", "arguments": "{broken"}')
+    assert calls[0].name == "f" and calls[0].arguments == "{broken"
