@@ -16,6 +16,7 @@ import random
 import time
 from typing import Any
 
+import aiohttp
 import httpx
 
 from inftool.config import OpenAILMConfig
@@ -24,6 +25,7 @@ from inftool.lm.constrained import tools_system_prompt
 from inftool.lm.records import ChatRequest, ChatResult, LMCallError, ToolCall
 from inftool.lm.toolcalls import parse_tool_calls
 
+JSON = {"Content-Type": "application/json"}
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
 
@@ -44,7 +46,7 @@ class OpenAICompatClient:
             raise UserError(f"lm.{role}.base_url: give at least one URL")
         self._next_url = itertools.cycle(range(len(self.urls)))
         self._limits: dict[str, asyncio.Semaphore] = {}
-        self._client: httpx.AsyncClient | None = None
+        self._session: aiohttp.ClientSession | None = None
         self.name = cfg.model
         self.retries = 0
 
@@ -61,12 +63,16 @@ class OpenAICompatClient:
                 )
         return {"Authorization": f"Bearer {key}"} if key else {}
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:  # created on first use, inside the runtime's event loop
-            limits = httpx.Limits(max_connections=self.cfg.concurrency * len(self.urls), max_keepalive_connections=None)
-            self._client = httpx.AsyncClient(timeout=self.cfg.retry.timeout_s, limits=limits, headers=self._headers())
+    def _http(self) -> aiohttp.ClientSession:
+        # aiohttp, not httpx: httpx's pool slows down as concurrency grows (bench/lm.py measures it)
+        if self._session is None:  # created on first use, inside the runtime's event loop
+            connector = aiohttp.TCPConnector(
+                limit=self.cfg.concurrency * len(self.urls), limit_per_host=self.cfg.concurrency
+            )
+            timeout = aiohttp.ClientTimeout(total=self.cfg.retry.timeout_s)
+            self._session = aiohttp.ClientSession(connector=connector, timeout=timeout, headers=self._headers())
             self._limits = {url: asyncio.Semaphore(self.cfg.concurrency) for url in self.urls}
-        return self._client
+        return self._session
 
     def check_reachable(self) -> None:
         """One quick request per URL at start-up; any HTTP answer means a server is there."""
@@ -103,8 +109,8 @@ class OpenAICompatClient:
         return body
 
     async def complete(self, request: ChatRequest) -> ChatResult:
-        body = self.body(request)
-        client = self._http()
+        payload = json.dumps(body := self.body(request)).encode()
+        session = self._http()
         retry = self.cfg.retry
         reason = "no attempt made"
         for attempt in range(retry.max_attempts):
@@ -112,31 +118,32 @@ class OpenAICompatClient:
             try:
                 async with self._limits[url]:
                     start = time.perf_counter()
-                    response = await client.post(f"{url}/chat/completions", json=body)
+                    async with session.post(f"{url}/chat/completions", data=payload, headers=JSON) as response:
+                        status, raw = response.status, await response.read()
                     latency = time.perf_counter() - start
-                return self._result(response, latency, expect_calls=bool(request.tools))
+                return self._result(status, raw, url, latency, expect_calls=bool(body.get("tools") or request.tools))
             except RetryableError as exc:
                 reason = str(exc)
-            except httpx.TimeoutException:
+            except TimeoutError:
                 reason = f"timed out after {retry.timeout_s:g}s"
-            except httpx.TransportError as exc:
+            except aiohttp.ClientError as exc:
                 reason = f"connection error ({type(exc).__name__})"
             if attempt + 1 < retry.max_attempts:
                 self.retries += 1
                 await asyncio.sleep(backoff_delay(attempt, retry.backoff_s, retry.max_backoff_s))
         raise LMCallError(self.role, url, f"{reason} (gave up after {retry.max_attempts} attempts)")
 
-    def _result(self, response: httpx.Response, latency: float, expect_calls: bool) -> ChatResult:
-        if response.status_code in RETRY_STATUS:
-            raise RetryableError(f"HTTP {response.status_code}")
-        if response.status_code >= 400:
-            detail = response.text[:200].replace("\n", " ")
-            raise LMCallError(self.role, str(response.request.url), f"HTTP {response.status_code}: {detail}")
+    def _result(self, status: int, raw: bytes, url: str, latency: float, expect_calls: bool) -> ChatResult:
+        if status in RETRY_STATUS:
+            raise RetryableError(f"HTTP {status}")
+        if status >= 400:
+            detail = raw[:200].decode("utf-8", "replace").replace("\n", " ")
+            raise LMCallError(self.role, url, f"HTTP {status}: {detail}")
         try:
-            data = response.json()
+            data = json.loads(raw)
             choice = data["choices"][0]
             message = choice["message"]
-        except (json.JSONDecodeError, KeyError, IndexError, TypeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, IndexError, TypeError):
             raise RetryableError("the server sent an unparseable response body") from None
         content = message.get("content")
         calls = [
@@ -160,8 +167,8 @@ class OpenAICompatClient:
         )  # fmt: skip
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
 
 
 def _arguments(raw: Any) -> dict[str, Any] | str:

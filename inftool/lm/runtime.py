@@ -8,8 +8,11 @@ exactly one loop. Synchronous engines (llama.cpp, transformers) run in worker th
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import threading
 import time
+import weakref
 from collections.abc import Coroutine
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass
@@ -39,6 +42,7 @@ class _Runtime:
 
 
 _RUNTIME: _Runtime | None = None
+_OPEN_CLIENTS: weakref.WeakSet[RoleClient] = weakref.WeakSet()
 _RUNTIME_LOCK = threading.Lock()
 
 
@@ -86,6 +90,13 @@ class RoleClient:
         self.role, self.engine = role, engine
         self.stats = RoleStats()
         self._is_async = asyncio.iscoroutinefunction(engine.complete)
+        _OPEN_CLIENTS.add(self)
+
+    def close(self) -> None:
+        """Close the engine's connections (HTTP sessions live on the LM loop)."""
+        aclose = getattr(self.engine, "aclose", None)
+        if aclose is not None and _RUNTIME is not None and _RUNTIME.loop.is_running():
+            _RUNTIME.submit(aclose()).result(5)
 
     async def _complete(self, request: ChatRequest) -> ChatResult:
         start = time.perf_counter()
@@ -117,3 +128,10 @@ class RoleClient:
     async def acomplete(self, request: ChatRequest) -> ChatResult:
         """Awaitable from any event loop."""
         return await runtime().arun(self._complete(request))
+
+
+@atexit.register
+def _close_clients() -> None:
+    for client in list(_OPEN_CLIENTS):
+        with contextlib.suppress(Exception):  # best effort at interpreter exit
+            client.close()
