@@ -69,5 +69,12 @@ def run(config: InftoolConfig, run_dir: Path, search_dirs: list[Path] = ()) -> l
     toolsets = ingest(config, list(search_dirs))
     save_toolsets(toolsets, run_dir)
     print_toolsets(toolsets)
+    if config.mode == "run":
+        from inftool.lm import build_lms, configure_cache, usage_table, write_usage
+
+        configure_cache(run_dir)
+        lms = build_lms(config.lm)  # an unreachable endpoint stops the run here, before any episode
+        print(usage_table(lms))
+        write_usage(lms, run_dir)
     print(f"run dir: {run_dir}")
     return toolsets

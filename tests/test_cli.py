@@ -157,3 +157,19 @@ def test_wheel_ships_conf_and_recipes(tmp_path: Path):
     assert "inftool/conf/recipe/quickstart.yaml" in names
     assert "inftool/conf/recipe/specs/travel.openapi.yaml" in names
     assert "inftool/conf/lm/embedded.yaml" in names
+
+
+def test_unreachable_lm_is_one_line_naming_role_and_url(inftool_cli):
+    result = inftool_cli("lm@lm.judge=openai", "lm.judge.model=x", "lm.judge.base_url=http://127.0.0.1:9/v1")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "lm.judge" in result.stderr and "http://127.0.0.1:9/v1" in result.stderr
+
+
+def test_run_writes_per_role_lm_usage(inftool_cli, tmp_path: Path):
+    import json
+
+    result = inftool_cli("hydra.run.dir=run")
+    assert result.returncode == 0, result.stderr
+    usage = json.loads((tmp_path / "run" / "lm_usage.json").read_text())
+    assert set(usage) == {"user", "assistant", "tools", "judge"}
+    assert usage["assistant"]["backend"].startswith("embedded:")
