@@ -16,6 +16,11 @@ from inftool.lm.records import ChatRequest
 
 MAX_STRING = 160
 MAX_ARRAY = 8
+FORMAT_PATTERNS = {
+    "email": "^[a-z][a-z0-9._]{0,15}@[a-z][a-z0-9-]{1,12}\\.(com|org|net|io|dev)$",
+    "uri": "^https://[a-z][a-z0-9-]{1,15}\\.(com|org|net|io)(/[a-z0-9_-]{1,12}){0,3}$",
+    "hostname": "^[a-z][a-z0-9-]{1,15}\\.(com|org|net|io)$",
+}
 
 
 def bound_schema(schema: Any, depth: int = 0) -> Any:
@@ -25,6 +30,8 @@ def bound_schema(schema: Any, depth: int = 0) -> Any:
     out = {k: v for k, v in schema.items() if k not in ("x-bfcl-type", "examples", "example", "default")}
     types = out.get("type")
     type_set = set(types) if isinstance(types, list) else {types}
+    if "string" in type_set and out.get("format") in FORMAT_PATTERNS and "pattern" not in out:
+        out["pattern"] = FORMAT_PATTERNS[out["format"]]  # formats llama.cpp grammars do not know
     if "string" in type_set and not {"enum", "const", "format", "pattern"} & out.keys():
         out.setdefault("maxLength", MAX_STRING)
     if type_set == {"integer"} and "enum" not in out and (bounds := _int_bounds(out)) and bounds[1] - bounds[0] < 64:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import contextvars
 import threading
 import time
 import weakref
@@ -21,6 +22,21 @@ from typing import Any, Protocol, TypeVar
 from inftool.lm.records import ChatRequest, ChatResult, LMCallError
 
 T = TypeVar("T")
+
+# Per-episode token accounting: set by the rollout around one episode, added to by every call
+# made from that episode's task (the caller's context, not the LM loop's).
+episode_usage: contextvars.ContextVar[dict[str, dict[str, int]] | None] = contextvars.ContextVar(
+    "episode_usage", default=None
+)
+
+
+def _count(role: str, result: ChatResult) -> None:
+    usage = episode_usage.get()
+    if usage is not None:
+        entry = usage.setdefault(role, {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0})
+        entry["calls"] += 1
+        entry["prompt_tokens"] += result.prompt_tokens
+        entry["completion_tokens"] += result.completion_tokens
 
 
 class _Runtime:
@@ -123,11 +139,15 @@ class RoleClient:
 
     def complete(self, request: ChatRequest) -> ChatResult:
         """Blocking call from any thread that is not the LM loop."""
-        return runtime().run(self._complete(request))
+        result = runtime().run(self._complete(request))
+        _count(self.role, result)
+        return result
 
     async def acomplete(self, request: ChatRequest) -> ChatResult:
         """Awaitable from any event loop."""
-        return await runtime().arun(self._complete(request))
+        result = await runtime().arun(self._complete(request))
+        _count(self.role, result)
+        return result
 
 
 @atexit.register

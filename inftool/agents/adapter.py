@@ -1,0 +1,42 @@
+"""`SchemaAdapter`: DSPy's JSONAdapter whose output schema can be narrowed per call.
+
+`predict(..., config={"field_schemas": {"arguments": tool_schema}})` makes the LM's output a
+JSON object whose `arguments` field must match `tool_schema` (and every string field is
+length-bounded), which is what lets even a 135M model return valid structure. The prompt still
+comes from the Signature, so its instructions stay optimizable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dspy
+from pydantic import TypeAdapter
+
+from inftool.lm.constrained import bound_schema
+
+MAX_TEXT = 400
+
+
+def _field_schema(annotation: Any) -> dict[str, Any]:
+    if annotation is str:
+        return {"type": "string", "maxLength": MAX_TEXT}
+    try:
+        schema = TypeAdapter(annotation).json_schema()
+    except Exception:  # exotic annotations: any JSON value
+        return {}
+    return bound_schema(schema)
+
+
+def output_schema(signature: type[dspy.Signature], overrides: dict[str, Any]) -> dict[str, Any]:
+    fields = signature.output_fields
+    properties = {name: bound_schema(overrides[name]) if name in overrides else _field_schema(f.annotation)
+                  for name, f in fields.items()}  # fmt: skip
+    return {"type": "object", "properties": properties, "required": list(fields), "additionalProperties": False}
+
+
+class SchemaAdapter(dspy.JSONAdapter):
+    def _prepare_response_format(self, lm: Any, lm_kwargs: dict[str, Any], signature: type[dspy.Signature]) -> None:
+        overrides = lm_kwargs.pop("field_schemas", None) or {}
+        schema = output_schema(signature, overrides)
+        lm_kwargs["response_format"] = {"type": "json_schema", "json_schema": {"name": "output", "schema": schema}}

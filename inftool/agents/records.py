@@ -1,0 +1,32 @@
+"""The user simulator's plan: the ground truth an episode is checked against."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PlannedCall(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    bindings: dict[str, str] = Field(
+        default_factory=dict, description="argument -> 'call_N.field': the value comes from an earlier call's result"
+    )
+
+
+class PlannedTurn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_message: str
+    calls: list[PlannedCall] = Field(default_factory=list)
+
+
+class Plan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    goal: str
+    turns: list[PlannedTurn]
+    withheld: dict[str, Any] = Field(default_factory=dict, description="clarify: values left out of the first message")

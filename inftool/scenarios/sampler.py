@@ -1,0 +1,160 @@
+"""Scenario sampling: the kind mix from config weights, then tools per kind, all seeded.
+
+- `multiple` adds distractors; `irrelevance` offers only tools from other toolsets (or domains)
+  than the one the request needs; `multi_step` needs a chain where one tool's output feeds
+  another's input, found by matching field names and types across the schemas.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from inftool.errors import UserError
+from inftool.scenarios.records import KINDS, ChainLink, Scenario, ScenarioKind
+from inftool.specs import Toolset, ToolSpec
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _output_fields(tool: ToolSpec) -> dict[str, Any]:
+    """Top-level fields of the tool's result (of its items, for a list result)."""
+    schema = tool.output_schema or {}
+    if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
+        schema = schema["items"]
+    props = schema.get("properties")
+    return props if isinstance(props, dict) else {}
+
+
+def find_chains(tools: Sequence[ToolSpec]) -> list[ChainLink]:
+    """Pairs (A, B) where a field of A's result has the name (ignoring case and `_`) and type of
+    a required argument of B, or, without output schemas, A creates/finds a `thing` and B
+    takes `thing_id`."""
+    links = []
+    for source in tools:
+        fields = _output_fields(source)
+        for target in tools:
+            if target.name == source.name:
+                continue
+            props = target.parameters.get("properties", {})
+            for arg in target.parameters.get("required", []):
+                arg_schema = props.get(arg, {})
+                for field, field_schema in fields.items():
+                    same_name = _norm(field) == _norm(arg) or (
+                        _norm(field) == "id" and _norm(arg).endswith("id") and _norm(arg)[:-2] in _norm(source.name)
+                    )
+                    same_type = field_schema.get("type", "string") == arg_schema.get("type", "string")
+                    if same_name and same_type and _norm(arg).endswith("id"):
+                        links.append(ChainLink(source=source.name, source_field=field, target=target.name,
+                                               target_argument=arg))  # fmt: skip
+    return links
+
+
+def mix(weights: dict[str, float]) -> dict[ScenarioKind, float]:
+    unknown = set(weights) - set(KINDS)
+    if unknown:
+        raise UserError(f"scenarios.weights: unknown kind(s) {sorted(unknown)} (allowed: {', '.join(KINDS)})")
+    total = sum(max(0.0, w) for w in weights.values())
+    if total <= 0:
+        raise UserError("scenarios.weights: at least one kind needs a weight above 0")
+    return {k: max(0.0, weights.get(k, 0.0)) / total for k in KINDS if weights.get(k, 0.0) > 0}
+
+
+def kinds_for(n: int, weights: dict[str, float], rng: random.Random) -> list[ScenarioKind]:
+    """Largest-remainder apportionment, so small runs still cover every weighted kind."""
+    shares = mix(weights)
+    exact = {k: n * w for k, w in shares.items()}
+    counts = {k: int(v) for k, v in exact.items()}
+    for k in sorted(exact, key=lambda k: exact[k] - counts[k], reverse=True)[: n - sum(counts.values())]:
+        counts[k] += 1
+    kinds = [k for k, c in counts.items() for _ in range(c)]
+    rng.shuffle(kinds)
+    return kinds
+
+
+class ScenarioSampler:
+    def __init__(self, toolsets: Sequence[Toolset], distractors: int = 2, seed: int = 0, personas: Sequence[str] = ()):
+        self.toolsets = [ts for ts in toolsets if ts.tools]
+        if not self.toolsets:
+            raise UserError("scenarios: no toolset has any tool to sample from")
+        self.distractors = distractors
+        self.seed = seed
+        self.personas = list(personas) or ["a busy professional"]
+        self.chains = {ts.name: find_chains(ts.tools) for ts in self.toolsets}
+
+    def sample(self, n: int, weights: dict[str, float]) -> list[Scenario]:
+        rng = random.Random(self.seed)
+        return [self.one(kind, index, rng) for index, kind in enumerate(kinds_for(n, weights, rng))]
+
+    def one(self, kind: ScenarioKind, index: int, rng: random.Random) -> Scenario:
+        toolset = rng.choice(self.toolsets)
+        if kind == "multi_step" and not self.chains[toolset.name]:
+            with_chains = [ts for ts in self.toolsets if self.chains[ts.name]]
+            if not with_chains:
+                kind = "multi_turn"  # no chain anywhere in the pool: the closest kind
+            else:
+                toolset = rng.choice(with_chains)
+        if kind == "irrelevance" and len(self.toolsets) == 1 and len(toolset.tools) < 2:
+            kind = "single"
+        base = {"id": f"s{self.seed}-{index:05d}", "kind": kind, "toolset": toolset.name,
+                "domain": toolset.name, "persona": rng.choice(self.personas), "seed": rng.randrange(2**31)}  # fmt: skip
+        return Scenario(**base, **getattr(self, f"_{kind}")(toolset, rng))
+
+    def _others(self, toolset: Toolset, exclude: set[str], rng: random.Random, k: int) -> list[ToolSpec]:
+        pool = [t for t in toolset.tools if t.name not in exclude]
+        return rng.sample(pool, min(k, len(pool)))
+
+    def _with_distractors(
+        self, targets: list[ToolSpec], toolset: Toolset, rng: random.Random, k: int
+    ) -> list[ToolSpec]:
+        offered = targets + self._others(toolset, {t.name for t in targets}, rng, k)
+        rng.shuffle(offered)
+        return offered
+
+    def _single(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
+        tool = rng.choice(toolset.tools)
+        return {"offered": [tool], "targets": [tool.name], "calls_per_target": [1]}
+
+    def _parallel(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
+        tool = rng.choice(toolset.tools)
+        return {"offered": [tool], "targets": [tool.name], "calls_per_target": [rng.choice([2, 2, 3])]}
+
+    def _multiple(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
+        tool = rng.choice(toolset.tools)
+        offered = self._with_distractors([tool], toolset, rng, self.distractors)
+        return {"offered": offered, "targets": [tool.name], "calls_per_target": [1]}
+
+    def _parallel_multiple(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
+        targets = rng.sample(toolset.tools, min(2, len(toolset.tools)))
+        offered = self._with_distractors(targets, toolset, rng, max(1, self.distractors - 1))
+        return {"offered": offered, "targets": [t.name for t in targets], "calls_per_target": [1, 2][: len(targets)]}
+
+    def _irrelevance(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
+        needed = rng.choice(toolset.tools)
+        others = [t for ts in self.toolsets if ts.name != toolset.name for t in ts.tools]
+        if not others:  # one toolset only: offer its tools least like the needed one
+            others = [t for t in toolset.tools if t.name != needed.name]
+        offered = rng.sample(others, min(max(1, self.distractors), len(others)))
+        return {"offered": offered, "targets": [needed.name], "calls_per_target": [0], "irrelevant_tool": needed}
+
+    def _multi_step(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
+        link = rng.choice(self.chains[toolset.name])
+        source, target = toolset.tool(link.source), toolset.tool(link.target)
+        offered = self._with_distractors([source, target], toolset, rng, 1)
+        return {"offered": offered, "targets": [source.name, target.name], "calls_per_target": [1, 1], "chain": link}
+
+    def _multi_turn(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
+        targets = rng.sample(toolset.tools, min(2, len(toolset.tools)))
+        offered = self._with_distractors(targets, toolset, rng, 1)
+        return {"offered": offered, "targets": [t.name for t in targets], "calls_per_target": [1] * len(targets)}
+
+    def _clarify(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
+        candidates = [t for t in toolset.tools if t.parameters.get("required")] or toolset.tools
+        tool = rng.choice(candidates)
+        required = tool.parameters.get("required", [])
+        missing = rng.choice(required) if required else None
+        return {"offered": [tool], "targets": [tool.name], "calls_per_target": [1], "missing_argument": missing}
