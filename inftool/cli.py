@@ -19,12 +19,15 @@ from inftool.recipes import list_group_options, list_recipes, parse_argv, preche
 GROUPS = {
     "recipe": "a complete, shareable run (recipes/NAME.yaml; add yours with --config-dir DIR)",
     "lm": "the LM behind one role: lm@lm.user|assistant|tools|judge=OPTION",
+    "agents": "the three role-playing agents (DSPy modules) and their arguments",
+    "scenarios": "the scenario-kind mix (weights), distractors, personas",
 }
 KEYS = {
-    "mode": "run (the loop) | ingest (only load and report the specs)",
+    "mode": "run (the loop) | ingest (only load and report the specs) | serve (a toolset as an MCP server)",
     "seed": "seed for every sampler and LM",
     "toolsets": "NAME: {path: spec file or folder, format: auto|openapi|openai|bfcl|mcp}",
-    "synthesis": "episodes, concurrency, max_turns",
+    "synthesis": "episodes, concurrency, max_turns, max_calls",
+    "toolset, port": "serve mode: inftool mode=serve toolset=NAME port=N (serve.transport=http|stdio)",
     "safety": "allow_targets: extra `_target_` prefixes (command line only)",
 }
 

@@ -1,4 +1,4 @@
-"""The loop driver: wires the stages for one run. Today: ingest the recipe's toolsets.
+"""The loop driver: wires the stages for one run. Today: ingest → synthesize (or serve).
 
 Later stages (synthesize → gate → store → train → evaluate → re-weight) plug in here as plain
 functions of the validated config and typed records.
@@ -6,11 +6,16 @@ functions of the validated config and typed records.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
-from inftool.config import InftoolConfig
+from inftool.config import InftoolConfig, ToolsetConfig
 from inftool.errors import UserError
+from inftool.lm import RoleLM
+from inftool.mcp import ExternalServer, connect, simulated_server
+from inftool.rollout import Agents, Limits, run_synthesis, summary_table
+from inftool.scenarios import ScenarioSampler
 from inftool.specs import Toolset, load_toolset
 from inftool.specs.loaders import spec_files
 
@@ -29,9 +34,36 @@ def resolve_spec_path(path: str, search_dirs: list[Path]) -> Path:
     return candidate
 
 
+def external_server(toolset_cfg: ToolsetConfig) -> ExternalServer | None:
+    if toolset_cfg.mcp_command:
+        return ExternalServer(command=toolset_cfg.mcp_command)
+    if toolset_cfg.mcp_url:
+        return ExternalServer(url=toolset_cfg.mcp_url)
+    return None
+
+
+def list_external(name: str, server: ExternalServer) -> Toolset:
+    """An external MCP server's `tools/list` is its raw spec."""
+
+    async def listed() -> list:
+        async with connect(server) as client:
+            return await client.list_tools()
+
+    try:
+        tools = asyncio.run(listed())
+    except Exception as exc:
+        raise UserError(f"toolsets.{name}: cannot list tools of the MCP server '{server.describe()}': {exc}") from None
+    return Toolset(name=name, source=server.describe(), source_format="mcp-server", tools=tools)
+
+
 def ingest(config: InftoolConfig, search_dirs: list[Path]) -> list[Toolset]:
     toolsets = []
     for name, toolset_cfg in config.toolsets.items():
+        server = external_server(toolset_cfg)
+        if server is not None:
+            toolsets.append(list_external(name, server))
+            continue
+        assert toolset_cfg.path is not None
         path = resolve_spec_path(toolset_cfg.path, search_dirs)
         if not path.exists():
             raise UserError(f"toolsets.{name}.path: no such file or folder '{toolset_cfg.path}'")
@@ -41,6 +73,23 @@ def ingest(config: InftoolConfig, search_dirs: list[Path]) -> list[Toolset]:
             raise UserError(f"toolsets.{name}: no tool could be loaded from '{path}'{first}")
         toolsets.append(toolset)
     return toolsets
+
+
+def build_agents(config: InftoolConfig, lms: dict[str, RoleLM]) -> Agents:
+    """Instantiate the agents from their `_target_` nodes (checked against the allow-list at start)."""
+    from hydra.utils import instantiate
+
+    built = {}
+    for role in ("user", "assistant", "tools"):
+        node = getattr(config.agents, role).model_dump(by_alias=True, exclude={"program"})
+        agent = instantiate(node)
+        program = getattr(config.agents, role).program
+        if program:
+            agent.load(program)
+        agent.set_lm(lms[role])
+        built[role] = agent
+    models = {role: lm.client.engine.name for role, lm in lms.items()}
+    return Agents(user=built["user"], assistant=built["assistant"], tools=built["tools"], models=models)
 
 
 def print_toolsets(toolsets: list[Toolset]) -> None:
@@ -65,8 +114,41 @@ def save_toolsets(toolsets: list[Toolset], run_dir: Path) -> None:
                 out.write(json.dumps({"toolset": ts.name, **issue.model_dump()}) + "\n")
 
 
+def synthesize_round(config: InftoolConfig, toolsets: list[Toolset], lms: dict[str, RoleLM], run_dir: Path) -> list:
+    agents = build_agents(config, lms)
+    sampler = ScenarioSampler(toolsets, config.scenarios.distractors, config.seed, config.scenarios.personas)
+    scenarios = sampler.sample(config.synthesis.episodes, config.scenarios.weights)
+    limits = Limits(max_turns=config.synthesis.max_turns, max_calls=config.synthesis.max_calls)
+    external = {name: s for name, cfg in config.toolsets.items() if (s := external_server(cfg)) is not None}
+    trajectories = run_synthesis(
+        scenarios, agents, limits, config.synthesis.concurrency, run_dir / "trajectories.jsonl", external
+    )
+    print(summary_table(trajectories))
+    return trajectories
+
+
+def serve(config: InftoolConfig, toolsets: list[Toolset]) -> None:
+    from inftool.agents import ToolServer
+    from inftool.lm import build_lms
+    from inftool.mcp.serve import serve_http, serve_stdio
+
+    by_name = {ts.name: ts for ts in toolsets}
+    if config.toolset not in by_name:
+        raise UserError(f"toolset: serve mode needs toolset=NAME, one of: {', '.join(by_name) or 'none defined'}")
+    tool_server = ToolServer()
+    tool_server.set_lm(build_lms(config.lm, roles=("tools",))["tools"])
+    server = simulated_server(by_name[config.toolset].tools, tool_server, name=f"inftool-{config.toolset}")
+    if config.serve.transport == "stdio":
+        serve_stdio(server)
+    else:
+        serve_http(server, config.serve.host, config.port, config.serve.token_env)
+
+
 def run(config: InftoolConfig, run_dir: Path, search_dirs: list[Path] = ()) -> list[Toolset]:  # type: ignore[assignment]
     toolsets = ingest(config, list(search_dirs))
+    if config.mode == "serve":
+        serve(config, toolsets)
+        return toolsets
     save_toolsets(toolsets, run_dir)
     print_toolsets(toolsets)
     if config.mode == "run":
@@ -74,6 +156,8 @@ def run(config: InftoolConfig, run_dir: Path, search_dirs: list[Path] = ()) -> l
 
         configure_cache(run_dir)
         lms = build_lms(config.lm)  # an unreachable endpoint stops the run here, before any episode
+        synthesize_round(config, toolsets, lms, run_dir)
+        print()
         print(usage_table(lms))
         write_usage(lms, run_dir)
     print(f"run dir: {run_dir}")

@@ -178,17 +178,18 @@ def extra_allowed_targets(overrides: list[str]) -> list[str]:
 
 def check_config(cfg: DictConfig, cli_allowed: list[str]) -> InftoolConfig:
     """Validate one composed config and refuse unsafe targets in it (the hydra node too)."""
-    config = validate(cfg)
-    recipe_allowed = set(config.safety.allow_targets) - set(cli_allowed)
+    container = to_container(cfg)
+    recipe_allowed = set(container.get("safety", {}).get("allow_targets") or []) - set(cli_allowed)
     if recipe_allowed:
         raise UserError(
             f"refusing to run: the recipe widens safety.allow_targets with {sorted(recipe_allowed)}; "
             "only the command line or your own allowed_targets file may do that"
         )
-    check_targets(to_container(cfg), cli_allowed)
+    # every target is checked before validation, which imports the (allowed) agent classes
+    check_targets(container, cli_allowed)
     hydra_node = OmegaConf.to_container(cfg.hydra, resolve=False) if "hydra" in cfg else {}
     check_targets({"hydra": hydra_node}, cli_allowed)
-    return config
+    return validate(container)
 
 
 def precheck(argv: list[str]) -> Invocation:

@@ -19,7 +19,7 @@ from inftool.agents.signatures import SimulateResult
 from inftool.specs import ToolSpec
 from inftool.specs.schema import validation_error
 
-MAX_HISTORY = 6
+MAX_HISTORY = 3
 
 
 @dataclass

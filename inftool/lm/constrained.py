@@ -17,9 +17,9 @@ from inftool.lm.records import ChatRequest
 MAX_STRING = 160
 MAX_ARRAY = 8
 FORMAT_PATTERNS = {
-    "email": "^[a-z][a-z0-9._]{0,15}@[a-z][a-z0-9-]{1,12}\\.(com|org|net|io|dev)$",
-    "uri": "^https://[a-z][a-z0-9-]{1,15}\\.(com|org|net|io)(/[a-z0-9_-]{1,12}){0,3}$",
-    "hostname": "^[a-z][a-z0-9-]{1,15}\\.(com|org|net|io)$",
+    "email": "^[a-z][a-z0-9._]{0,15}@[a-z][a-z0-9-]{1,12}[.](com|org|net|io|dev)$",
+    "uri": "^https://[a-z][a-z0-9-]{1,15}[.](com|org|net|io)(/[a-z0-9_-]{1,12}){0,3}$",
+    "hostname": "^[a-z][a-z0-9-]{1,15}[.](com|org|net|io)$",
 }
 
 
@@ -30,8 +30,11 @@ def bound_schema(schema: Any, depth: int = 0) -> Any:
     out = {k: v for k, v in schema.items() if k not in ("x-bfcl-type", "examples", "example", "default")}
     types = out.get("type")
     type_set = set(types) if isinstance(types, list) else {types}
-    if "string" in type_set and out.get("format") in FORMAT_PATTERNS and "pattern" not in out:
-        out["pattern"] = FORMAT_PATTERNS[out["format"]]  # formats llama.cpp grammars do not know
+    # A spec's own regex can crash llama.cpp's grammar parser (escapes like \d): never pass it on;
+    # the schema check after generation judges it. Formats llama.cpp does not know get our safe patterns.
+    out.pop("pattern", None)
+    if "string" in type_set and out.get("format") in FORMAT_PATTERNS:
+        out["pattern"] = FORMAT_PATTERNS[out["format"]]
     if "string" in type_set and not {"enum", "const", "format", "pattern"} & out.keys():
         out.setdefault("maxLength", MAX_STRING)
     if type_set == {"integer"} and "enum" not in out and (bounds := _int_bounds(out)) and bounds[1] - bounds[0] < 64:

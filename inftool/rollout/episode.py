@@ -1,0 +1,112 @@
+"""One episode: plan → (assistant ⇄ tools over MCP)* → answer, per user turn, within limits."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from inftool.agents import Assistant, Plan, ToolServer, UserSimulator
+from inftool.lm.runtime import episode_usage
+from inftool.mcp import ExternalServer, ToolClient, connect, simulated_server
+from inftool.rollout.records import Execution, Trajectory
+from inftool.scenarios import Scenario
+
+
+@dataclass
+class Agents:
+    user: UserSimulator
+    assistant: Assistant
+    tools: ToolServer
+    models: dict[str, str]
+
+
+@dataclass
+class Limits:
+    max_turns: int = 4  # assistant steps per user turn
+    max_calls: int = 8  # tool calls per episode
+
+
+class EpisodeFailed(Exception):
+    def __init__(self, stage: str, exc: BaseException) -> None:
+        reason = str(exc).splitlines()[0][:300] if str(exc) else ""
+        super().__init__(f"{stage}: {type(exc).__name__}" + (f": {reason}" if reason else ""))
+
+
+async def _assistant_step(agents: Agents, messages: list[dict[str, Any]], tools: list[dict], seed: int) -> Any:
+    try:
+        return await agents.assistant.acall(messages, tools, seed=seed)
+    except Exception as exc:
+        raise EpisodeFailed("assistant", exc) from exc
+
+
+async def _run_turns(
+    scenario: Scenario, plan: Plan, agents: Agents, client: ToolClient, traj: Trajectory, limits: Limits
+) -> None:
+    messages, tools = traj.messages, traj.tools
+    withheld = dict(plan.withheld)
+    for turn_index, turn in enumerate(plan.turns):
+        messages.append({"role": "user", "content": turn.user_message})
+        for step in range(limits.max_turns):
+            result = await _assistant_step(agents, messages, tools, scenario.seed + 97 * turn_index + step)
+            if result.tool_calls:
+                calls = result.tool_calls[: max(0, limits.max_calls - len(traj.executions))]
+                messages.append({"role": "assistant", "content": None, "tool_calls": [c.openai() for c in calls]})
+                for call in calls:
+                    try:
+                        outcome = await client.call(call.name, call.arguments)
+                    except Exception as exc:
+                        raise EpisodeFailed("tools", exc) from exc
+                    traj.executions.append(Execution(call_id=call.id, name=call.name, arguments=call.arguments,
+                                                     result=outcome.text, is_error=outcome.is_error))  # fmt: skip
+                    messages.append(
+                        {"role": "tool", "tool_call_id": call.id, "name": call.name, "content": outcome.text}
+                    )
+                if len(traj.executions) >= limits.max_calls:
+                    return
+                continue
+            messages.append({"role": "assistant", "content": result.content or ""})
+            if withheld and scenario.kind == "clarify":  # the user answers the assistant's question
+                try:
+                    reply = await agents.user.answer(scenario, result.content or "", withheld)
+                except Exception as exc:
+                    raise EpisodeFailed("user", exc) from exc
+                messages.append({"role": "user", "content": reply})
+                withheld = {}
+                continue
+            break
+
+
+async def run_episode(
+    scenario: Scenario, agents: Agents, limits: Limits, external: ExternalServer | None = None
+) -> Trajectory:
+    """Never raises: an LM failure or any exception marks this episode failed with its reason."""
+    usage: dict[str, dict[str, int]] = {}
+    token = episode_usage.set(usage)
+    start = time.perf_counter()
+    tools = [tool.openai_tool() for tool in scenario.offered]
+    system = {"role": "system", "content": agents.assistant.system_prompt}
+    traj = Trajectory(id=scenario.id, scenario=scenario, tools=tools, messages=[system], models=agents.models)
+    try:
+        try:
+            traj.plan = await agents.user.acall(scenario)
+        except Exception as exc:
+            raise EpisodeFailed("plan", exc) from exc
+        traj.timings["plan_s"] = round(time.perf_counter() - start, 3)
+        target = external if external is not None else simulated_server(scenario.offered, agents.tools)
+        async with connect(target) as client:
+            await _run_turns(scenario, traj.plan, agents, client, traj, limits)
+    except EpisodeFailed as exc:
+        traj.status, traj.failure = "failed", str(exc)
+    except Exception as exc:  # anything else (MCP transport, a bug) still only fails this episode
+        traj.status, traj.failure = "failed", str(EpisodeFailed("episode", exc))
+    finally:
+        episode_usage.reset(token)
+    traj.usage = usage
+    traj.timings["total_s"] = round(time.perf_counter() - start, 3)
+    return traj
+
+
+def trajectory_line(traj: Trajectory) -> str:
+    return json.dumps(traj.model_dump(mode="json"), ensure_ascii=False)
