@@ -12,9 +12,23 @@ import typing
 from typing import Annotated, Any, Literal, Union
 
 from omegaconf import DictConfig, MissingMandatoryValue, OmegaConf
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from inftool.errors import UserError
+
+SCENARIO_KINDS = (
+    "single", "parallel", "multiple", "parallel_multiple", "irrelevance", "multi_step", "multi_turn", "clarify",
+)  # fmt: skip
 
 
 class StrictModel(BaseModel):
@@ -22,16 +36,81 @@ class StrictModel(BaseModel):
 
 
 class ToolsetConfig(StrictModel):
-    """One raw spec (a file or a folder of files) that becomes a `Toolset`."""
+    """One toolset: a raw spec (a file or a folder of files), or an external MCP server whose
+    `tools/list` is the spec and whose calls run for real."""
 
-    path: str = Field(description="spec file or folder; relative paths try the cwd, then the shipped recipes/")
+    path: str | None = Field(None, description="spec file or folder; relative paths try the cwd, then recipes/")
     format: Literal["auto", "openapi", "openai", "bfcl", "mcp"] = "auto"
+    mcp_command: list[str] | None = Field(None, description="an external MCP server to start over stdio")
+    mcp_url: str | None = Field(None, description="an external MCP server over streamable HTTP")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ToolsetConfig:
+        given = [k for k in ("path", "mcp_command", "mcp_url") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of path, mcp_command, mcp_url (got {given or 'none'})")
+        return self
 
 
 class SynthesisConfig(StrictModel):
     episodes: PositiveInt = 8
     concurrency: PositiveInt = 4
-    max_turns: PositiveInt = 4
+    max_turns: PositiveInt = Field(4, description="assistant steps per user turn")
+    max_calls: PositiveInt = Field(8, description="tool calls per episode")
+
+
+class ScenariosConfig(StrictModel):
+    weights: dict[str, float] = Field(default_factory=lambda: dict.fromkeys(SCENARIO_KINDS, 1.0))
+    distractors: NonNegativeInt = 2
+    personas: list[str] = Field(default_factory=lambda: ["a busy professional"])
+
+    @field_validator("weights")
+    @classmethod
+    def _known_kinds(cls, weights: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(weights) - set(SCENARIO_KINDS))
+        if unknown:
+            raise ValueError(f"unknown scenario kind(s) {unknown}; allowed: {', '.join(SCENARIO_KINDS)}")
+        return weights
+
+
+class AgentConfig(BaseModel):
+    """A `_target_` node: the agent class and its constructor arguments (checked against it)."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    target: str = Field(alias="_target_")
+    program: str | None = Field(None, description="a saved DSPy program (optimized prompts) to load")
+
+    @model_validator(mode="after")
+    def _arguments_fit_the_class(self) -> AgentConfig:
+        import importlib
+        import inspect
+
+        module, _, name = self.target.rpartition(".")
+        try:
+            cls = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError, ValueError):
+            raise ValueError(f"cannot import '{self.target}'") from None
+        params = inspect.signature(cls.__init__).parameters  # not cls: DSPy's metaclass hides it
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            return self
+        accepted = set(params) - {"self"}
+        unknown = sorted(set(self.model_extra or {}) - accepted)
+        if unknown:
+            raise ValueError(f"{self.target} takes no argument(s) {unknown}; it takes: {', '.join(sorted(accepted))}")
+        return self
+
+
+class AgentsConfig(StrictModel):
+    user: AgentConfig
+    assistant: AgentConfig
+    tools: AgentConfig
+
+
+class ServeConfig(StrictModel):
+    host: str = "127.0.0.1"
+    transport: Literal["http", "stdio"] = "http"
+    token_env: str | None = Field("INFTOOL_MCP_TOKEN", description="env var holding the bearer token")
 
 
 class RetryConfig(StrictModel):
@@ -100,11 +179,16 @@ class SafetyConfig(StrictModel):
 
 
 class InftoolConfig(StrictModel):
-    mode: Literal["run", "ingest"] = "run"
+    mode: Literal["run", "ingest", "serve"] = "run"
     seed: int = 0
     toolsets: dict[str, ToolsetConfig] = Field(default_factory=dict)
     synthesis: SynthesisConfig = SynthesisConfig()
+    scenarios: ScenariosConfig = ScenariosConfig()
+    agents: AgentsConfig
     lm: LMRolesConfig
+    toolset: str | None = Field(None, description="serve mode: the toolset to serve")
+    port: int = Field(8765, ge=0, le=65535, description="serve mode: the HTTP port")
+    serve: ServeConfig = ServeConfig()
     safety: SafetyConfig = SafetyConfig()
 
 
@@ -141,8 +225,11 @@ def describe_validation_error(exc: ValidationError) -> str:
         line = f"unknown config key '{key}' (allowed here: {allowed})"
     elif first["type"] == "missing":
         line = f"config key '{key}' is required but missing"
+    elif first["type"] == "value_error":
+        line = f"config key '{key}': {first['msg'].removeprefix('Value error, ')}"
     else:
-        line = f"config key '{key}': {first['msg']} (got {first.get('input')!r})"
+        shown = repr(first.get("input"))
+        line = f"config key '{key}': {first['msg']} (got {shown[:80]})"
     if len(errors) > 1:
         line += f" [+{len(errors) - 1} more problem(s)]"
     return line
