@@ -19,6 +19,49 @@ from typing import Any
 HOST = "127.0.0.1"
 
 
+def minimal_instance(schema: Any, depth: int = 0) -> Any:
+    """The smallest value a JSON Schema accepts (required properties only, first enum/option)."""
+    if not isinstance(schema, dict) or depth > 12:
+        return {}
+    for key in ("const",):
+        if key in schema:
+            return schema[key]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf"):
+        if schema.get(key):
+            return minimal_instance(schema[key][0], depth + 1)
+    kind = schema.get("type", "object")
+    kind = kind[0] if isinstance(kind, list) else kind
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {k: minimal_instance(props.get(k, {}), depth + 1) for k in schema.get("required", list(props))}
+    if kind == "array":
+        return [minimal_instance(schema.get("items", {}), depth + 1) for _ in range(schema.get("minItems", 0))]
+    if kind in ("integer", "number"):
+        low = schema.get("minimum", schema.get("exclusiveMinimum", 0) + (1 if "exclusiveMinimum" in schema else 0))
+        return int(low) if kind == "integer" else float(low)
+    if kind == "boolean":
+        return True
+    return {"date": "2026-01-01", "date-time": "2026-01-01T00:00:00Z", "email": "a@b.io"}.get(schema.get("format"), "x")
+
+
+def schema_reply(request: dict[str, Any]) -> dict[str, Any]:
+    """An instant, structurally valid reply: the schema's minimal instance, a call to the first
+    tool (until a tool result is in the conversation), or a short text."""
+    response_format = request.get("response_format") or {}
+    if response_format.get("type") == "json_schema":
+        return {"content": json.dumps(minimal_instance(response_format["json_schema"].get("schema", {})))}
+    tools = request.get("tools") or []
+    messages = request.get("messages") or [{}]
+    if tools and messages[-1].get("role") != "tool":
+        fn = tools[0]["function"]
+        args = json.dumps(minimal_instance(fn.get("parameters", {})))
+        return {"content": None, "tool_calls": [{"id": "call_0", "type": "function",
+                                                  "function": {"name": fn["name"], "arguments": args}}]}  # fmt: skip
+    return {"content": "done"}
+
+
 def _completion(message: dict[str, Any], model: str) -> bytes:
     return json.dumps({
         "id": "cmpl-loopback", "object": "chat.completion", "model": model,
@@ -29,8 +72,9 @@ def _completion(message: dict[str, Any], model: str) -> bytes:
 
 
 class LoopbackServer:
-    def __init__(self, port: int = 0, record: bool = True) -> None:
+    def __init__(self, port: int = 0, record: bool = True, schema_replies: bool = False) -> None:
         self.port = port
+        self.schema_replies = schema_replies
         self.script: deque[dict[str, Any]] = deque()
         self.requests: list[dict[str, Any]] = []
         self.record = record
@@ -78,7 +122,8 @@ class LoopbackServer:
             return self._send(writer, behaviour["status"], b'{"error": {"message": "scripted failure"}}')
         if "raw" in behaviour:
             return self._send(writer, 200, behaviour["raw"].encode())
-        message = behaviour.get("message", {"content": "ok"})
+        default = schema_reply(request) if self.schema_replies else {"content": "ok"}
+        message = behaviour.get("message", default)
         return self._send(writer, 200, _completion(message, request.get("model", "loopback")))
 
     @staticmethod
@@ -128,8 +173,9 @@ class LoopbackServer:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=8011)
+    parser.add_argument("--schema-replies", action="store_true", help="answer with schema-valid JSON and tool calls")
     args = parser.parse_args()
-    server = LoopbackServer(args.port, record=False)
+    server = LoopbackServer(args.port, record=False, schema_replies=args.schema_replies)
 
     async def forever() -> None:
         await server.serve()

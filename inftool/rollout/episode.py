@@ -34,6 +34,13 @@ class EpisodeFailed(Exception):
         super().__init__(f"{stage}: {type(exc).__name__}" + (f": {reason}" if reason else ""))
 
 
+def _unwrap(exc: BaseException) -> BaseException:
+    """The MCP client's task group wraps errors raised inside it in exception groups."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
 async def _assistant_step(agents: Agents, messages: list[dict[str, Any]], tools: list[dict], seed: int) -> Any:
     try:
         return await agents.assistant.acall(messages, tools, seed=seed)
@@ -97,10 +104,10 @@ async def run_episode(
         target = external if external is not None else simulated_server(scenario.offered, agents.tools)
         async with connect(target) as client:
             await _run_turns(scenario, traj.plan, agents, client, traj, limits)
-    except EpisodeFailed as exc:
-        traj.status, traj.failure = "failed", str(exc)
-    except Exception as exc:  # anything else (MCP transport, a bug) still only fails this episode
-        traj.status, traj.failure = "failed", str(EpisodeFailed("episode", exc))
+    except Exception as exc:  # anything (an LM, the MCP transport, a bug) fails only this episode
+        root = _unwrap(exc)
+        traj.status = "failed"
+        traj.failure = str(root if isinstance(root, EpisodeFailed) else EpisodeFailed("episode", root))
     finally:
         episode_usage.reset(token)
     traj.usage = usage

@@ -1,0 +1,67 @@
+"""Scenario sampling: kinds from weights, tools per kind, seeded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inftool.errors import UserError
+from inftool.scenarios import KINDS, ScenarioSampler, find_chains, kinds_for
+from inftool.specs import load_toolset
+
+SPECS = Path(__file__).resolve().parents[1] / "recipes" / "specs"
+
+
+@pytest.fixture(scope="module")
+def toolsets():
+    files = {"travel": "travel.openapi.yaml", "finance": "finance.openai.json", "workspace": "workspace.mcp.json"}
+    return [load_toolset(name, SPECS / file) for name, file in files.items()]
+
+
+def test_same_seed_same_scenarios(toolsets):
+    weights = dict.fromkeys(KINDS, 1.0)
+    a = ScenarioSampler(toolsets, seed=7).sample(24, weights)
+    b = ScenarioSampler(toolsets, seed=7).sample(24, weights)
+    c = ScenarioSampler(toolsets, seed=8).sample(24, weights)
+    assert [s.model_dump() for s in a] == [s.model_dump() for s in b]
+    assert [s.model_dump() for s in a] != [s.model_dump() for s in c]
+
+
+def test_small_runs_cover_every_weighted_kind():
+    import random
+
+    kinds = kinds_for(8, dict.fromkeys(KINDS, 1.0), random.Random(0))
+    assert sorted(kinds) == sorted(KINDS)
+    skewed = kinds_for(10, {"single": 3, "irrelevance": 1}, random.Random(0))
+    assert skewed.count("single") > skewed.count("irrelevance") > 0 and set(skewed) == {"single", "irrelevance"}
+    with pytest.raises(UserError, match="unknown kind"):
+        kinds_for(4, {"singel": 1}, random.Random(0))
+
+
+def test_tools_per_kind(toolsets):
+    scenarios = ScenarioSampler(toolsets, distractors=2, seed=3).sample(64, dict.fromkeys(KINDS, 1.0))
+    for s in scenarios:
+        offered = {t.name for t in s.offered}
+        if s.kind == "irrelevance":
+            assert s.irrelevant_tool is not None and s.irrelevant_tool.name not in offered
+            needed_in = {ts.name for ts in toolsets if s.irrelevant_tool in ts.tools}
+            assert all(t not in next(ts for ts in toolsets if ts.name in needed_in).tools for t in s.offered)
+        else:
+            assert set(s.targets) <= offered
+        if s.kind in ("multiple", "parallel_multiple"):
+            assert len(offered) > len(set(s.targets))
+        if s.kind == "parallel":
+            assert s.calls_per_target[0] >= 2
+        if s.kind == "clarify":
+            assert s.missing_argument in s.offered[0].parameters["required"]
+        if s.kind == "multi_step":
+            assert s.chain is not None and s.targets == [s.chain.source, s.chain.target]
+
+
+def test_chains_match_output_fields_to_required_arguments(toolsets):
+    travel = next(ts for ts in toolsets if ts.name == "travel")
+    links = {(c.source, c.source_field, c.target, c.target_argument) for c in find_chains(travel.tools)}
+    assert ("searchFlights", "flight_id", "createBooking", "flight_id") in links
+    assert ("createBooking", "booking_id", "getBooking", "bookingId") in links
+    assert not any(c.target == "searchFlights" for c in find_chains(travel.tools))  # it takes no id
