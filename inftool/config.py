@@ -56,7 +56,7 @@ class SynthesisConfig(StrictModel):
     episodes: PositiveInt = 8
     concurrency: PositiveInt = 4
     max_turns: PositiveInt = Field(4, description="assistant steps per user turn")
-    max_calls: PositiveInt = Field(8, description="tool calls per episode")
+    max_calls: PositiveInt = Field(8, description="tool calls per user turn")
 
 
 class ScenariosConfig(StrictModel):

@@ -112,6 +112,9 @@ class UserSimulator(dspy.Module):
                 turns.append(PlannedTurn(user_message=message, calls=[call]))
             return Plan(goal=goal, turns=turns)
         goal, message = await self._message(scenario, calls, hidden, 50)
+        for value in withheld.values():  # the writer never saw it; a chance match must not leak it either
+            if len(str(value)) >= 3:
+                message = message.replace(str(value), "").strip() or "Can you help me with this?"
         return Plan(goal=goal, turns=[PlannedTurn(user_message=message, calls=calls)], withheld=withheld)
 
     async def answer(self, scenario: Scenario, assistant_message: str, information: dict[str, Any]) -> str:

@@ -25,7 +25,7 @@ class Agents:
 @dataclass
 class Limits:
     max_turns: int = 4  # assistant steps per user turn
-    max_calls: int = 8  # tool calls per episode
+    max_calls: int = 8  # tool calls per user turn
 
 
 class EpisodeFailed(Exception):
@@ -55,10 +55,11 @@ async def _run_turns(
     withheld = dict(plan.withheld)
     for turn_index, turn in enumerate(plan.turns):
         messages.append({"role": "user", "content": turn.user_message})
+        calls_before = len(traj.executions)
         for step in range(limits.max_turns):
             result = await _assistant_step(agents, messages, tools, scenario.seed + 97 * turn_index + step)
             if result.tool_calls:
-                calls = result.tool_calls[: max(0, limits.max_calls - len(traj.executions))]
+                calls = result.tool_calls[: max(0, limits.max_calls - (len(traj.executions) - calls_before))]
                 messages.append({"role": "assistant", "content": None, "tool_calls": [c.openai() for c in calls]})
                 for call in calls:
                     try:
@@ -70,8 +71,8 @@ async def _run_turns(
                     messages.append(
                         {"role": "tool", "tool_call_id": call.id, "name": call.name, "content": outcome.text}
                     )
-                if len(traj.executions) >= limits.max_calls:
-                    return
+                if len(traj.executions) - calls_before >= limits.max_calls:
+                    break  # this turn's call budget is spent; a later user turn still happens
                 continue
             messages.append({"role": "assistant", "content": result.content or ""})
             if withheld and scenario.kind == "clarify":  # the user answers the assistant's question
