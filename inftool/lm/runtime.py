@@ -92,8 +92,9 @@ class RoleStats:
     retries: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    latency_s: float = 0.0
+    latency_s: float = 0.0  # as callers saw it (queueing included)
     max_latency_s: float = 0.0
+    engine_s: float = 0.0  # inside the backend only (what the model itself took)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -135,6 +136,7 @@ class RoleClient:
             self.stats.max_latency_s = max(self.stats.max_latency_s, elapsed)
         self.stats.prompt_tokens += result.prompt_tokens
         self.stats.completion_tokens += result.completion_tokens
+        self.stats.engine_s += result.latency_s
         return result
 
     def complete(self, request: ChatRequest) -> ChatResult:
