@@ -157,6 +157,9 @@ def test_wheel_ships_conf_and_recipes(tmp_path: Path):
     assert "inftool/conf/recipe/quickstart.yaml" in names
     assert "inftool/conf/recipe/specs/travel.openapi.yaml" in names
     assert "inftool/conf/lm/embedded.yaml" in names
+    packages = {name.rsplit("/", 1)[0] for name in names if name.endswith("__init__.py")}
+    on_disk = {str(p.parent.relative_to(ROOT)) for p in (ROOT / "inftool").rglob("__init__.py")}
+    assert on_disk <= packages  # every sub-package ships
 
 
 def test_unreachable_lm_is_one_line_naming_role_and_url(inftool_cli):

@@ -1,0 +1,1 @@
+"""Stage: the resumable trajectory store and its exports."""

@@ -1,0 +1,31 @@
+"""Where BFCL's data lives: the `bfcl-eval` package files, found without importing the package
+(its declared dependencies are not installed; it is installed with `--no-deps`)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+from inftool.errors import UserError
+
+
+def bfcl_data_dir() -> Path:
+    spec = importlib.util.find_spec("bfcl_eval")
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError("BFCL data needs the bfcl-eval package: pip install --no-deps bfcl-eval==2026.3.23")
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def bfcl_category(category: str) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """(entry, possible answer or None) pairs of one BFCL v4 category, in file order."""
+    data = bfcl_data_dir()
+    entries = read_jsonl(data / f"BFCL_v4_{category}.json")
+    answers_path = data / "possible_answer" / f"BFCL_v4_{category}.json"
+    answers = {a["id"]: a for a in read_jsonl(answers_path)} if answers_path.is_file() else {}
+    return [(entry, answers.get(entry["id"])) for entry in entries]

@@ -1,0 +1,1 @@
+"""Stage: verification gates and the gated reward."""
