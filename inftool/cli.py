@@ -21,6 +21,8 @@ GROUPS = {
     "lm": "the LM behind one role: lm@lm.user|assistant|tools|judge=OPTION",
     "agents": "the three role-playing agents (DSPy modules) and their arguments",
     "scenarios": "the scenario-kind mix (weights), distractors, personas",
+    "gates": "the verification chain (order, on/off, thresholds) and the gated-reward weights",
+    "data": "the store's shard size and the exports written after synthesis",
 }
 KEYS = {
     "mode": "run (the loop) | ingest (only load and report the specs) | serve (a toolset as an MCP server)",

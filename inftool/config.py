@@ -73,16 +73,15 @@ class ScenariosConfig(StrictModel):
         return weights
 
 
-class AgentConfig(BaseModel):
-    """A `_target_` node: the agent class and its constructor arguments (checked against it)."""
+class TargetConfig(BaseModel):
+    """A `_target_` node: a class and its constructor arguments (checked against the class)."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     target: str = Field(alias="_target_")
-    program: str | None = Field(None, description="a saved DSPy program (optimized prompts) to load")
 
     @model_validator(mode="after")
-    def _arguments_fit_the_class(self) -> AgentConfig:
+    def _arguments_fit_the_class(self) -> TargetConfig:
         import importlib
         import inspect
 
@@ -95,10 +94,38 @@ class AgentConfig(BaseModel):
         if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
             return self
         accepted = set(params) - {"self"}
-        unknown = sorted(set(self.model_extra or {}) - accepted)
+        unknown = sorted(set(self.model_extra or {}) - accepted)  # declared fields (program, enabled) are ours
         if unknown:
             raise ValueError(f"{self.target} takes no argument(s) {unknown}; it takes: {', '.join(sorted(accepted))}")
         return self
+
+
+class AgentConfig(TargetConfig):
+    program: str | None = Field(None, description="a saved DSPy program (optimized prompts) to load")
+
+
+class GateConfig(TargetConfig):
+    enabled: bool = True
+
+
+class RewardConfig(StrictModel):
+    """GatedReward weights: 0 when format or schema fail; then names, then arguments, each
+    counted only if every term before it passed."""
+
+    names: float = Field(0.4, ge=0)
+    arguments: float = Field(0.6, ge=0)
+
+
+class GatesConfig(StrictModel):
+    chain: list[GateConfig]
+    reward: RewardConfig = RewardConfig()
+
+
+class DataConfig(StrictModel):
+    exports: list[Literal["openai", "sharegpt", "parquet", "openrlhf", "bfcl"]] = Field(
+        default_factory=lambda: ["openai", "sharegpt", "openrlhf"]
+    )
+    shard_lines: PositiveInt = 1000
 
 
 class AgentsConfig(StrictModel):
@@ -185,6 +212,8 @@ class InftoolConfig(StrictModel):
     synthesis: SynthesisConfig = SynthesisConfig()
     scenarios: ScenariosConfig = ScenariosConfig()
     agents: AgentsConfig
+    gates: GatesConfig
+    data: DataConfig = DataConfig()
     lm: LMRolesConfig
     toolset: str | None = Field(None, description="serve mode: the toolset to serve")
     port: int = Field(8765, ge=0, le=65535, description="serve mode: the HTTP port")

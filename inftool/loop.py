@@ -1,4 +1,5 @@
-"""The loop driver: wires the stages for one run. Today: ingest → synthesize (or serve).
+"""The loop driver: wires the stages for one run. Today: ingest → synthesize → gate → store →
+export (or serve a toolset).
 
 Later stages (synthesize → gate → store → train → evaluate → re-weight) plug in here as plain
 functions of the validated config and typed records.
@@ -11,10 +12,12 @@ import json
 from pathlib import Path
 
 from inftool.config import InftoolConfig, ToolsetConfig
+from inftool.data import TrajectoryStore, summarize, summary_text, write_exports
 from inftool.errors import UserError
+from inftool.gates import DedupGate, GateChain
 from inftool.lm import RoleLM
 from inftool.mcp import ExternalServer, connect, simulated_server
-from inftool.rollout import Agents, Limits, run_synthesis, summary_table
+from inftool.rollout import Agents, Limits, Trajectory, run_synthesis, summary_table
 from inftool.scenarios import ScenarioSampler
 from inftool.specs import Toolset, load_toolset
 from inftool.specs.loaders import spec_files
@@ -114,17 +117,56 @@ def save_toolsets(toolsets: list[Toolset], run_dir: Path) -> None:
                 out.write(json.dumps({"toolset": ts.name, **issue.model_dump()}) + "\n")
 
 
+def build_gates(config: InftoolConfig, lms: dict[str, RoleLM]) -> GateChain:
+    from hydra.utils import instantiate
+
+    gates = []
+    for node in config.gates.chain:
+        if not node.enabled:
+            continue
+        gate = instantiate(node.model_dump(by_alias=True, exclude={"enabled"}))
+        if hasattr(gate, "set_lm"):  # the judge gate uses the `judge` role's LM
+            gate.set_lm(lms["judge"])
+        gates.append(gate)
+    return GateChain(gates)
+
+
 def synthesize_round(config: InftoolConfig, toolsets: list[Toolset], lms: dict[str, RoleLM], run_dir: Path) -> list:
+    """Synthesize → gate → store, resuming in `run_dir`; then export and summarize. Returns the
+    gated trajectories of the whole round (earlier runs' included)."""
     agents = build_agents(config, lms)
+    chain = build_gates(config, lms)
+    store = TrajectoryStore(run_dir / "data", config.data.shard_lines)
+    for gate in chain.gates:  # a resumed run still refuses duplicates of what it already accepted
+        if isinstance(gate, DedupGate):
+            for item in store.read("accepted"):
+                gate.remember(item.trajectory)
     sampler = ScenarioSampler(toolsets, config.scenarios.distractors, config.seed, config.scenarios.personas)
     scenarios = sampler.sample(config.synthesis.episodes, config.scenarios.weights)
+    todo = [s for s in scenarios if s.id not in store.done]
+    if len(todo) < len(scenarios):
+        print(f"resuming: {len(scenarios) - len(todo)} of {len(scenarios)} episodes already in {store.folder}")
     limits = Limits(max_turns=config.synthesis.max_turns, max_calls=config.synthesis.max_calls)
     external = {name: s for name, cfg in config.toolsets.items() if (s := external_server(cfg)) is not None}
-    trajectories = run_synthesis(
-        scenarios, agents, limits, config.synthesis.concurrency, run_dir / "trajectories.jsonl", external
-    )
+
+    def gate_and_store(traj: Trajectory) -> str:
+        item = chain(traj)
+        store.add(item)
+        return "accepted" if item.accepted else "rejected"
+
+    with store:
+        trajectories = run_synthesis(
+            todo, agents, limits, config.synthesis.concurrency, external=external, on_done=gate_and_store
+        )
     print(summary_table(trajectories))
-    return trajectories
+    items = [*TrajectoryStore(run_dir / "data").read("accepted"), *TrajectoryStore(run_dir / "data").read("rejected")]
+    summary = summarize(items)
+    (run_dir / "run_summary.json").write_text(json.dumps(summary, indent=2))
+    print()
+    print(summary_text(summary))
+    written = write_exports([i for i in items if i.accepted], run_dir / "exports", config.data.exports)
+    print("exports: " + ", ".join(f"{fmt} {n} rows" for fmt, n in written.items()) + f" in {run_dir / 'exports'}")
+    return items
 
 
 def serve(config: InftoolConfig, toolsets: list[Toolset]) -> None:

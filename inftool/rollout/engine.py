@@ -42,27 +42,34 @@ def run_synthesis(
     agents: Agents,
     limits: Limits,
     concurrency: int,
-    out_path: Path,
+    out_path: Path | None = None,
     external: dict[str, ExternalServer] | None = None,
     progress: bool = True,
+    on_done: Callable[[Trajectory], str | None] | None = None,
 ) -> list[Trajectory]:
-    """Synthesize with a progress bar, appending each finished trajectory to `out_path` (flushed)."""
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    with (
-        out_path.open("a", encoding="utf-8") as out,
-        tqdm(total=len(scenarios), unit="episode", desc="synthesize", disable=not progress, dynamic_ncols=True) as bar,
-    ):
-        failed = 0
+    """Synthesize with a progress bar. Each finished trajectory is appended to `out_path` (flushed)
+    and handed to `on_done`, whose return value (e.g. "accepted") is counted in the bar."""
+    if out_path is not None:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+    out = out_path.open("a", encoding="utf-8") if out_path is not None else None
+    counts: collections.Counter[str] = collections.Counter()
+    with tqdm(total=len(scenarios), unit="episode", desc="synthesize", disable=not progress, dynamic_ncols=True) as bar:
 
         def done(traj: Trajectory) -> None:
-            nonlocal failed
-            out.write(trajectory_line(traj) + "\n")
-            out.flush()
-            failed += traj.status == "failed"
-            bar.set_postfix(failed=failed)
+            if out is not None:
+                out.write(trajectory_line(traj) + "\n")
+                out.flush()
+            counts["failed"] += traj.status == "failed"
+            if on_done is not None and (label := on_done(traj)):
+                counts[label] += 1
+            bar.set_postfix(dict(counts))
             bar.update()
 
-        return asyncio.run(synthesize(scenarios, agents, limits, concurrency, done, external))
+        try:
+            return asyncio.run(synthesize(scenarios, agents, limits, concurrency, done, external))
+        finally:
+            if out is not None:
+                out.close()
 
 
 def summary_table(trajectories: Sequence[Trajectory]) -> str:

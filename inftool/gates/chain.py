@@ -1,0 +1,28 @@
+"""`GateChain`: the configured gates in order; the first failure stops the chain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from inftool.gates.gates import DedupGate, Gate
+from inftool.gates.records import GatedTrajectory
+from inftool.rollout import Trajectory
+
+
+class GateChain:
+    def __init__(self, gates: Sequence[Gate]) -> None:
+        self.gates = list(gates)
+
+    def __call__(self, traj: Trajectory) -> GatedTrajectory:
+        results = []
+        for gate in self.gates:
+            result = gate(traj)
+            results.append(result)
+            if not result.passed:
+                break
+        accepted = all(r.passed for r in results) and len(results) == len(self.gates)
+        if accepted:
+            for gate in self.gates:
+                if isinstance(gate, DedupGate):
+                    gate.remember(traj)
+        return GatedTrajectory(trajectory=traj, gates=results, accepted=accepted)
