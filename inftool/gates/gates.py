@@ -15,7 +15,7 @@ from typing import Any
 import dspy
 
 from inftool.agents import Plan
-from inftool.gates.matcher import ExpectedCall, match_calls
+from inftool.gates.matcher import ExpectedCall, expected_from, match_calls
 from inftool.gates.records import GateResult
 from inftool.rollout import Trajectory
 from inftool.specs import ToolSpec
@@ -139,7 +139,7 @@ def expected_calls(plan_turn_calls: list, traj: Trajectory) -> list[ExpectedCall
     source call's result held for that field. A string is the reason it cannot be built."""
     expected = []
     for call in plan_turn_calls:
-        args: dict[str, list[Any]] = {k: [v] for k, v in call.arguments.items()}
+        args = expected_from(call.name, call.arguments)[call.name]
         for argument, source in call.bindings.items():
             index, field = source.removeprefix("call_").split(".", 1)
             source_name = plan_turn_calls[int(index)].name

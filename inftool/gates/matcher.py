@@ -78,6 +78,20 @@ def _value_ok(value: Any, acceptable: list[Any]) -> bool:
     return any(normalized == _norm(a) for a in acceptable if a != "" or value == "")
 
 
+def _acceptable(value: Any) -> Any:
+    """A concrete value in possible-answer form (a dict answer lists acceptable values per key)."""
+    if isinstance(value, dict):
+        return {k: [v] for k, v in value.items()}
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return [_acceptable(v) for v in value]
+    return value
+
+
+def expected_from(name: str, arguments: dict[str, Any]) -> ExpectedCall:
+    """A concrete call (a plan's, a label's) as a BFCL possible answer."""
+    return {name: {k: [_acceptable(v)] for k, v in arguments.items()}}
+
+
 def match_call(name: str, arguments: Any, expected: ExpectedCall, tool: ToolSpec | None) -> str | None:
     """None when `name(arguments)` satisfies `expected`; else the reason it does not."""
     ((expected_name, expected_args),) = expected.items()
