@@ -44,7 +44,8 @@ import json
 import torch
 from openrlhf.utils.agent import AgentInstanceBase, MultiTurnAgentExecutor
 
-from inftool.gates.reward import GatedReward, parse_label
+from inftool.gates.reward import GatedReward
+from inftool.lm.toolcalls import parse_tool_calls
 
 REWARD = GatedReward(names={names!r}, arguments={arguments!r})
 FEEDBACK = {feedback!r}  # chat-template text around tool results, then the next assistant turn
@@ -64,7 +65,8 @@ class AgentInstance(AgentInstanceBase):
         label = {{"calls": current["calls"], "tools": episode.get("tools", []), "kind": episode.get("kind", "")}}
         score = REWARD.score_text(states["action_text"], label) / len(steps)
         self.step_index += 1
-        done = self.step_index >= len(steps) or not current["calls"]
+        answered = not parse_tool_calls(states["action_text"])  # a text answer ends the episode
+        done = self.step_index >= len(steps) or not current["calls"] or answered
         feedback = "" if done else FEEDBACK.format(results=json.dumps(current.get("results", [])))
         reward = torch.tensor(score, dtype=torch.float32)
         return {{"rewards": reward, "scores": reward, "environment_feedback": feedback, "done": done,

@@ -72,8 +72,9 @@ def _completion(message: dict[str, Any], model: str) -> bytes:
 
 
 class LoopbackServer:
-    def __init__(self, port: int = 0, record: bool = True, schema_replies: bool = False) -> None:
+    def __init__(self, port: int = 0, record: bool = True, schema_replies: bool = False, delay: float = 0.0) -> None:
         self.port = port
+        self.delay = delay
         self.schema_replies = schema_replies
         self.script: deque[dict[str, Any]] = deque()
         self.requests: list[dict[str, Any]] = []
@@ -116,8 +117,8 @@ class LoopbackServer:
         if behaviour.get("drop"):
             writer.transport.abort()
             return False
-        if behaviour.get("hang"):
-            await asyncio.sleep(behaviour["hang"])
+        if behaviour.get("hang") or self.delay:
+            await asyncio.sleep(behaviour.get("hang") or self.delay)
         if "status" in behaviour:
             return self._send(writer, behaviour["status"], b'{"error": {"message": "scripted failure"}}')
         if "raw" in behaviour:

@@ -1,0 +1,108 @@
+"""The store survives SIGKILL: rerunning the same run dir resumes, no episode twice, none lost;
+and the exports read back."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from inftool.data import TrajectoryStore
+from inftool.lm.loopback import LoopbackServer
+
+EPISODES = 120
+
+
+def command(run_dir: Path, url: str, *extra: str) -> list[str]:
+    roles = [
+        f"{o}"
+        for r in ("user", "assistant", "tools", "judge")
+        for o in (f"lm@lm.{r}=openai", f"lm.{r}.model=loop", f"lm.{r}.base_url={url}")
+    ]
+    return [
+        sys.executable,
+        "-m",
+        "inftool",
+        f"hydra.run.dir={run_dir}",
+        f"synthesis.episodes={EPISODES}",
+        "synthesis.concurrency=2",
+        *roles,
+        *extra,
+    ]
+
+
+def stored_ids(run_dir: Path) -> list[str]:
+    ids = []
+    for shard in sorted((run_dir / "data").glob("*ed-*.jsonl")):
+        ids += [json.loads(line)["trajectory"]["id"] for line in shard.read_text().splitlines() if line.strip()]
+    return ids
+
+
+@pytest.fixture
+def slow_server():
+    server = LoopbackServer(schema_replies=True, record=False, delay=0.02).start()
+    yield server
+    server.stop()
+
+
+def test_sigkill_mid_run_then_resume(tmp_path: Path, slow_server: LoopbackServer):
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen(
+        command(run_dir, slow_server.url), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and len(stored_ids(run_dir) if (run_dir / "data").exists() else []) < 20:
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = stored_ids(run_dir)
+    assert 20 <= len(before) < EPISODES, "the kill must land mid-run"
+
+    rerun = subprocess.run(command(run_dir, slow_server.url), cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert f"already in {run_dir / 'data'}" in rerun.stdout
+    after = stored_ids(run_dir)
+    assert len(after) == len(set(after)) == EPISODES  # none twice, none lost
+    assert set(before) <= set(after)
+    manifest = [json.loads(line)["id"] for line in (run_dir / "data" / "manifest.jsonl").read_text().splitlines()]
+    assert sorted(manifest) == sorted(after)
+
+
+def test_exports_read_back(tmp_path: Path, slow_server: LoopbackServer):
+    slow_server.delay = 0.0
+    run_dir = tmp_path / "run"
+    exports = "data.exports=[openai,sharegpt,parquet,openrlhf,bfcl]"
+    result = subprocess.run(
+        command(run_dir, slow_server.url, exports), cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    accepted = list(TrajectoryStore(run_dir / "data").read("accepted"))
+    assert accepted, "the loopback plan and the loopback assistant agree on some episodes"
+    out = run_dir / "exports"
+    chat = [json.loads(line) for line in (out / "openai_chat.jsonl").read_text().splitlines()]
+    assert len(chat) == len(accepted) and chat[0]["tools"][0]["type"] == "function"
+    assert {m["role"] for m in chat[0]["messages"]} >= {"system", "user", "assistant"}
+    share = [json.loads(line) for line in (out / "sharegpt.jsonl").read_text().splitlines()]
+    assert share[0]["conversations"][1]["from"] == "human"
+    assert {"function_call", "observation"} & {c["from"] for row in share for c in row["conversations"]}
+    prompts = [json.loads(line) for line in (out / "openrlhf_prompts.jsonl").read_text().splitlines()]
+    assert prompts and all(
+        p["prompt"][0]["role"] == "system" and "You can call these functions" in p["prompt"][0]["content"]
+        for p in prompts
+    )
+    assert any(json.loads(p["label"])["calls"] for p in prompts)
+    questions = [json.loads(line) for line in (out / "BFCL_synthetic.json").read_text().splitlines()]
+    answers = [json.loads(line) for line in (out / "BFCL_synthetic_possible_answer.json").read_text().splitlines()]
+    assert [q["id"] for q in questions] == [a["id"] for a in answers]
+    assert all(q["function"][0]["parameters"]["type"] == "dict" for q in questions)
+    table = pq.read_table(out / "trajectories.parquet")
+    assert table.num_rows == len(accepted) and set(table.column_names) >= {"id", "kind", "messages", "tools"}
+    summary = json.loads((run_dir / "run_summary.json").read_text())
+    assert summary["episodes"] == EPISODES and set(summary["gate_pass_rate"]) >= {"format", "schema"}
