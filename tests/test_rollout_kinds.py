@@ -18,9 +18,11 @@ def trajectories(tmp_path_factory: pytest.TempPathFactory):
     config = validate(compose_config(["synthesis.episodes=8", "synthesis.concurrency=2", "seed=5"]))
     configure_cache(run_dir)
     toolsets = ingest(config, [])
-    trajs = synthesize_round(config, toolsets, build_lms(config.lm), run_dir)
-    assert (run_dir / "trajectories.jsonl").read_text().count("\n") == 8
-    return {t.scenario.kind: t for t in trajs}
+    items = synthesize_round(config, toolsets, build_lms(config.lm), run_dir)
+    stored = [p for p in (run_dir / "data").glob("*ed-*.jsonl")]  # accepted and rejected shards
+    assert sum(p.read_text().count("\n") for p in stored) == 8
+    assert all(item.gates for item in items)  # every trajectory carries its gate verdicts
+    return {item.trajectory.scenario.kind: item.trajectory for item in items}
 
 
 def test_every_kind_ran_once(trajectories):
