@@ -61,7 +61,7 @@ def trajectory(kind: str, tools: list, turns: list[PlannedTurn], steps: list, **
 
 CHAIN = GateChain([FormatGate(), SchemaGate(), ExecutionGate(), ConsistencyGate()])
 BALANCE = FINANCE.tool("get_account_balance")
-CONVERT = FINANCE.tool("convert_currency")
+CONVERT = FINANCE.tool("convert_money")
 PARALLEL = [
     PlannedTurn(
         user_message="balances of ACC-1 and ACC-2?",
@@ -139,9 +139,9 @@ def test_irrelevance_passes_only_without_calls():
         "irrelevance",
         [CONVERT],
         turn,
-        ["USER", [("convert_currency", {"amount": 1, "from_currency": "USD", "to_currency": "EUR"}, {}, False)], "ok"],
+        ["USER", [("convert_money", {"amount": 1, "from_currency": "USD", "to_currency": "EUR"}, {}, False)], "ok"],
     )
-    assert verdict(called)[1].startswith("consistency: called convert_currency although no offered tool fits")
+    assert verdict(called)[1].startswith("consistency: called convert_money although no offered tool fits")
 
 
 def test_multi_step_binding_takes_the_value_from_the_earlier_result():

@@ -118,11 +118,11 @@ def test_http_server_answers_a_standard_mcp_client(http_server):
         http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=120)
         async with Client(streamable_http_client(url, http_client=http), mode="legacy") as client:
             listed = await client.list_tools()
-            good = await client.call_tool("get_weather", {"city": "Paris", "units": "metric"})
-            bad = await client.call_tool("get_weather", {"units": "kelvin"})
+            good = await client.call_tool("lookup_weather", {"city": "Paris", "units": "metric"})
+            bad = await client.call_tool("lookup_weather", {"units": "kelvin"})
             return listed, good, bad
 
     listed, good, bad = asyncio.run(session())
-    assert {t.name for t in listed.tools} == {"read_file", "write_file", "list_directory", "get_weather", "send_email"}
+    assert {t.name for t in listed.tools} == {"read_file", "write_file", "list_directory", "lookup_weather", "compose_email"}
     assert not good.is_error and isinstance(json.loads(good.content[0].text), dict)
     assert bad.is_error and "invalid arguments" in bad.content[0].text
