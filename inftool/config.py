@@ -128,6 +128,52 @@ class DataConfig(StrictModel):
     shard_lines: PositiveInt = 1000
 
 
+class NoTrainerConfig(StrictModel):
+    kind: Literal["none"] = "none"
+
+
+class LocalGRPOConfig(StrictModel):
+    """TRL GRPO on the CPU, rewarded by the GatedReward."""
+
+    kind: Literal["local_grpo"] = "local_grpo"
+    base: str | None = Field(None, description="an HF checkpoint; null = the embedded GGUF, de-quantized")
+    steps: PositiveInt = 2
+    group_size: int = Field(4, ge=2, description="completions per prompt (GRPO group)")
+    learning_rate: float = Field(1e-5, gt=0)
+    beta: float = Field(0.04, ge=0, description="KL coefficient")
+    max_new_tokens: PositiveInt = 64
+    temperature: float = Field(1.0, gt=0)
+    max_prompts: PositiveInt = 64
+
+
+class LocalSFTConfig(StrictModel):
+    """TRL SFT cold start on the accepted trajectories."""
+
+    kind: Literal["local_sft"] = "local_sft"
+    base: str | None = None
+    steps: PositiveInt = 4
+    learning_rate: float = Field(2e-5, gt=0)
+    batch_size: PositiveInt = 2
+    max_length: PositiveInt = 1024
+
+
+class OpenRLHFConfig(StrictModel):
+    """An OpenRLHF job on Ray: every CLI flag comes from `flags` (`{job_dir}` is the job folder)."""
+
+    kind: Literal["openrlhf_grpo", "openrlhf_sft"]
+    submit: bool = False
+    ray_address: str = "http://127.0.0.1:8265"
+    module: str = Field(description="python -m MODULE: openrlhf.cli.train_ppo_ray or openrlhf.cli.train_sft")
+    runtime_pip: list[str] = Field(default_factory=list, description="pip packages for the Ray runtime env")
+    flags: dict[str, Any] = Field(default_factory=dict)
+
+
+TrainerConfig = Annotated[
+    Union[NoTrainerConfig, LocalGRPOConfig, LocalSFTConfig, OpenRLHFConfig],  # noqa: UP007
+    Field(discriminator="kind"),
+]
+
+
 class AgentsConfig(StrictModel):
     user: AgentConfig
     assistant: AgentConfig
@@ -214,6 +260,7 @@ class InftoolConfig(StrictModel):
     agents: AgentsConfig
     gates: GatesConfig
     data: DataConfig = DataConfig()
+    trainer: TrainerConfig = NoTrainerConfig()
     lm: LMRolesConfig
     toolset: str | None = Field(None, description="serve mode: the toolset to serve")
     port: int = Field(8765, ge=0, le=65535, description="serve mode: the HTTP port")
@@ -276,7 +323,13 @@ def _dotted_key(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> tuple[st
             current = current["value"]
             continue
         candidates = _models_in(current)
-        by_tag = {m.model_fields["backend"].default: m for m in candidates if "backend" in m.model_fields}
+        by_tag = {
+            value: m
+            for m in candidates
+            for tag in ("backend", "kind")
+            if tag in m.model_fields
+            for value in typing.get_args(m.model_fields[tag].annotation)
+        }
         if len(candidates) > 1 and item in by_tag:  # discriminated-union tag: not a key
             current = by_tag[item]
             continue

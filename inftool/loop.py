@@ -1,5 +1,5 @@
 """The loop driver: wires the stages for one run. Today: ingest → synthesize → gate → store →
-export (or serve a toolset).
+export → train (or serve a toolset).
 
 Later stages (synthesize → gate → store → train → evaluate → re-weight) plug in here as plain
 functions of the validated config and typed records.
@@ -21,6 +21,7 @@ from inftool.rollout import Agents, Limits, Trajectory, run_synthesis, summary_t
 from inftool.scenarios import ScenarioSampler
 from inftool.specs import Toolset, load_toolset
 from inftool.specs.loaders import spec_files
+from inftool.train import TrainResult, train
 
 
 def resolve_spec_path(path: str, search_dirs: list[Path]) -> Path:
@@ -169,6 +170,18 @@ def synthesize_round(config: InftoolConfig, toolsets: list[Toolset], lms: dict[s
     return items
 
 
+BASE_CACHE = Path.home() / ".cache" / "inftool" / "smollm2-135m-hf"  # the embedded GGUF, de-quantized once
+
+
+def report_training(result: TrainResult | Path | None) -> None:
+    if isinstance(result, Path):
+        print(f"trainer: OpenRLHF job written to {result} (submit it with: bash {result / 'launch.sh'})")
+    elif result is not None:
+        rewards = ", ".join(f"{r:.2f}" for r in result.rewards) or "n/a"
+        print(f"trainer: {result.steps} steps, {result.seconds_per_step:.1f} s/step, reward per step [{rewards}]")
+        print(f"trainer: checkpoint {result.checkpoint} (use it: lm@lm.assistant=hf lm.assistant.path=...)")
+
+
 def serve(config: InftoolConfig, toolsets: list[Toolset]) -> None:
     from inftool.agents import ToolServer
     from inftool.lm import build_lms
@@ -198,7 +211,8 @@ def run(config: InftoolConfig, run_dir: Path, search_dirs: list[Path] = ()) -> l
 
         configure_cache(run_dir)
         lms = build_lms(config.lm)  # an unreachable endpoint stops the run here, before any episode
-        synthesize_round(config, toolsets, lms, run_dir)
+        items = synthesize_round(config, toolsets, lms, run_dir)
+        report_training(train(config, items, run_dir / "round_0", BASE_CACHE))
         print()
         print(usage_table(lms))
         write_usage(lms, run_dir)

@@ -123,6 +123,12 @@ def test_http_server_answers_a_standard_mcp_client(http_server):
             return listed, good, bad
 
     listed, good, bad = asyncio.run(session())
-    assert {t.name for t in listed.tools} == {"read_file", "write_file", "list_directory", "lookup_weather", "compose_email"}
+    assert {t.name for t in listed.tools} == {
+        "read_file",
+        "write_file",
+        "list_directory",
+        "lookup_weather",
+        "compose_email",
+    }
     assert not good.is_error and isinstance(json.loads(good.content[0].text), dict)
     assert bad.is_error and "invalid arguments" in bad.content[0].text

@@ -1,0 +1,152 @@
+"""Training: local GRPO really changes the embedded model's weights; the OpenRLHF job is accepted
+by OpenRLHF 0.11.2's own argument parser; BFCL never reaches training data."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from inftool.config import HFLMConfig, LocalGRPOConfig, OpenRLHFConfig, RewardConfig, validate
+from inftool.errors import UserError
+from inftool.lm import ChatRequest, build_client
+from inftool.lm.constrained import plain_messages
+from inftool.recipes import compose_config
+from inftool.train import check_contamination, launch_command
+from inftool.train.local import base_checkpoint, local_grpo
+from tests import stubs
+from tests.conftest import ROOT
+
+TOOLS = json.loads((ROOT / "recipes" / "specs" / "finance.openai.json").read_text())
+CALL = {
+    "id": "c0",
+    "type": "function",
+    "function": {"name": "get_account_balance", "arguments": '{"account_id": "A7"}'},
+}
+AFTER_RESULT = [
+    {"role": "system", "content": "You are a helpful assistant."},
+    {"role": "user", "content": "What's the balance of account A7?"},
+    {"role": "assistant", "content": None, "tool_calls": [CALL]},
+    {"role": "tool", "tool_call_id": "c0", "name": "get_account_balance", "content": '{"balance": 120.5}'},
+]
+
+
+def row(i: int, messages: list, calls: list) -> dict:
+    prompt = plain_messages(ChatRequest(messages=messages, tools=TOOLS))
+    return {"id": str(i), "prompt": prompt, "label": json.dumps({"kind": "single", "calls": calls, "tools": TOOLS})}
+
+
+def first_weight(path: Path):
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(path).model.layers[0].mlp.up_proj.weight.detach().clone()
+
+
+def test_local_grpo_two_steps_changes_weights_and_the_hf_backend_loads_it(tmp_path: Path):
+    cache = tmp_path / "base"
+    base = base_checkpoint(None, cache)  # the embedded GGUF, de-quantized
+    before = first_weight(base)
+    rows = [row(0, AFTER_RESULT, []), row(1, AFTER_RESULT, [])]  # answer in text now: some samples call again
+    cfg = LocalGRPOConfig(steps=2, group_size=4, max_new_tokens=48, temperature=1.2)
+    result = local_grpo(rows, cfg, RewardConfig(), tmp_path / "out", cache, seed=0)
+    assert result.steps == 2 and len(result.rewards) == 2 and result.seconds_per_step > 0
+    assert (first_weight(result.checkpoint) - before).abs().max().item() > 0
+    client = build_client("assistant", HFLMConfig(path=str(result.checkpoint), temperature=0.0, max_tokens=16))
+    out = client.complete(ChatRequest(messages=[{"role": "user", "content": "Say hello."}]))
+    assert out.completion_tokens > 0 and (out.content or out.tool_calls)
+
+
+def parse_with_openrlhf(argv: list[str]):
+    """Run OpenRLHF's own `train_ppo_ray` argument parsing and validation, stopping before
+    `train(args)` (which needs a GPU cluster). Ray, vLLM and flash-attn imports are stubbed."""
+    stubs.install()
+    path = Path(importlib.util.find_spec("openrlhf").submodule_search_locations[0]) / "cli" / "train_ppo_ray.py"
+    source = path.read_text()
+    assert source.count("\n    train(args)\n") == 1
+    namespace = {"__name__": "__main__", "CAPTURED": []}
+    saved = sys.argv
+    sys.argv = ["train_ppo_ray", *argv]
+    try:
+        exec(
+            compile(source.replace("\n    train(args)\n", "\n    CAPTURED.append(args)\n"), str(path), "exec"),
+            namespace,
+        )
+    finally:
+        sys.argv = saved
+    return namespace["CAPTURED"][0]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [["recipe=paper_32b"], ["recipe=quickstart", "trainer=openrlhf_grpo", "~trainer.steps", "~trainer.max_new_tokens"]],
+)
+def test_generated_launch_command_passes_openrlhfs_parser(overrides: list[str], tmp_path: Path):
+    config = validate(compose_config(overrides))
+    assert isinstance(config.trainer, OpenRLHFConfig)
+    command = launch_command(config.trainer, tmp_path)
+    assert command[:3] == ["ray", "job", "submit"] and "--" in command
+    module_index = command.index("-m") + 1
+    assert command[module_index] == "openrlhf.cli.train_ppo_ray"
+    args = parse_with_openrlhf(command[module_index + 1 :])
+    assert args.algo.advantage.estimator == "group_norm"
+    assert args.rollout.n_samples_per_prompt == config.trainer.flags["rollout.n_samples_per_prompt"]
+    assert args.reward.remote_url == [str(tmp_path / "reward.py")]
+    assert args.data.prompt_dataset == str(tmp_path / "prompts.jsonl")
+
+
+def test_unknown_flag_is_rejected_by_openrlhfs_parser(tmp_path: Path):
+    cfg = OpenRLHFConfig(kind="openrlhf_grpo", module="openrlhf.cli.train_ppo_ray", flags={"pretrain": "x"})
+    with pytest.raises(SystemExit):
+        parse_with_openrlhf(launch_command(cfg, tmp_path)[launch_command(cfg, tmp_path).index("-m") + 2 :])
+
+
+def test_contamination_check_refuses_bfcl_functions_and_questions():
+    from inftool.train.data import bfcl_reference
+
+    questions, names = bfcl_reference()
+    assert len(names) > 1000 and len(questions) > 1000
+    clean = row(0, AFTER_RESULT, [])
+    check_contamination([clean])
+    bfcl_tool = [{"type": "function", "function": {"name": "calculate_triangle_area", "parameters": {}}}]
+    dirty = {**clean, "label": json.dumps({"calls": [], "tools": bfcl_tool})}
+    if "calculate_triangle_area" in names:
+        with pytest.raises(UserError, match="BFCL function"):
+            check_contamination([dirty])
+    from inftool.eval_data import bfcl_category
+
+    question = bfcl_category("simple_python")[0][0]["question"][0][0]["content"]
+    leaked = {**clean, "prompt": [{"role": "user", "content": question}]}
+    with pytest.raises(UserError, match="BFCL question"):
+        check_contamination([leaked])
+
+
+def test_paper_recipe_writes_a_complete_openrlhf_job(tmp_path: Path):
+    from inftool.lm.loopback import LoopbackServer
+    from tests.conftest import run_inftool
+
+    server = LoopbackServer(schema_replies=True, record=False).start()
+    try:
+        urls = [f"lm.{role}.base_url=[{server.url}]" for role in ("user", "assistant", "tools", "judge")]
+        result = run_inftool(
+            "recipe=paper_32b",
+            "trainer.submit=false",
+            "synthesis.episodes=16",
+            "synthesis.concurrency=8",
+            "hydra.run.dir=run",
+            *urls,
+            cwd=tmp_path,
+        )
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stderr[-2000:]
+    job = tmp_path / "run" / "round_0" / "train" / "openrlhf_job"
+    assert {p.name for p in job.iterdir()} >= {"prompts.jsonl", "reward.py", "agent.py", "launch.sh"}
+    prompts = [json.loads(line) for line in (job / "prompts.jsonl").read_text().splitlines()]
+    assert prompts and all({"prompt", "label"} <= set(p) for p in prompts)
+    script = (job / "launch.sh").read_text()
+    assert "ray job submit" in script and "openrlhf.cli.train_ppo_ray" in script
+    assert "--algo.advantage.estimator group_norm" in script and "--ds.zero_stage 3" in script
+    assert f"{job}/reward.py" in script and "OpenRLHF job written" in result.stdout
