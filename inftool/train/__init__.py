@@ -21,7 +21,7 @@ def train(
     cfg = config.trainer
     if cfg.kind == "none":
         return None
-    rows = decision_points(items)
+    rows = decision_points(items, verified_only=isinstance(cfg, LocalSFTConfig))
     check_contamination(rows)  # before any training: BFCL must never reach the training data
     if not rows and not isinstance(cfg, OpenRLHFConfig):
         print("trainer: skipped, no accepted decision points this round (see the gate summary)")

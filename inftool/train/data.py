@@ -14,23 +14,46 @@ from inftool.gates.gates import calls_of
 from inftool.gates.records import GatedTrajectory
 from inftool.lm.constrained import plain_messages
 from inftool.lm.records import ChatRequest
+from inftool.specs.schema import validation_error
 
 
-def decision_points(items: Iterable[GatedTrajectory], limit: int | None = None) -> list[dict[str, Any]]:
-    """`prompt`: the conversation before an assistant decision, in the same plain chat format
-    the embedded and hf backends send (tools in the system message); `label`: what it did."""
+def _row(traj: Any, index: int, calls: list[dict[str, Any]]) -> dict[str, Any]:
+    prompt = plain_messages(ChatRequest(messages=traj.messages[:index], tools=traj.tools or None))
+    label = json.dumps({"kind": traj.scenario.kind, "calls": calls, "tools": traj.tools})
+    return {"id": f"{traj.id}-{index}", "prompt": prompt, "label": label}
+
+
+def planned_first_decision(item: GatedTrajectory) -> dict[str, Any] | None:
+    """A rejected episode still gives a correct RL prompt: its first decision, labelled by the
+    plan (what the policy should have done), when the plan's own calls fit their schemas."""
+    traj, plan = item.trajectory, item.trajectory.plan
+    if traj.status != "completed" or plan is None or len(traj.messages) < 2:
+        return None
+    calls = plan.turns[0].calls
+    if traj.scenario.kind == "multi_step":
+        calls = calls[:1]  # the chain's later call needs the first result
+    elif traj.scenario.kind == "clarify":
+        calls = []  # the right first move is to ask
+    tools = {t.name: t for t in traj.scenario.offered}
+    if any(c.name not in tools or validation_error(tools[c.name], c.arguments) for c in calls):
+        return None
+    return _row(traj, 2, [{"name": c.name, "arguments": c.arguments} for c in calls])
+
+
+def decision_points(items: Iterable[GatedTrajectory], verified_only: bool = False, limit: int | None = None) -> list:
+    """`prompt`: the conversation before an assistant decision, in the same plain chat format the
+    embedded and hf backends send (tools in the system message); `label`: the expected calls.
+    Accepted episodes give every decision (labels verified by the gates); unless
+    `verified_only`, rejected ones give their first decision labelled by the plan."""
     rows = []
     for item in items:
-        if not item.accepted:
-            continue
         traj = item.trajectory
-        for index, message in enumerate(traj.messages):
-            if message["role"] != "assistant":
-                continue
-            prompt = plain_messages(ChatRequest(messages=traj.messages[:index], tools=traj.tools or None))
-            calls = [{"name": n, "arguments": a} for n, a in calls_of(message)]
-            label = json.dumps({"kind": traj.scenario.kind, "calls": calls, "tools": traj.tools})
-            rows.append({"id": f"{traj.id}-{index}", "prompt": prompt, "label": label})
+        if item.accepted:
+            for index, message in enumerate(traj.messages):
+                if message["role"] == "assistant":
+                    rows.append(_row(traj, index, [{"name": n, "arguments": a} for n, a in calls_of(message)]))
+        elif not verified_only and (row := planned_first_decision(item)) is not None:
+            rows.append(row)
     return rows[:limit] if limit else rows
 
 
