@@ -23,9 +23,10 @@ GROUPS = {
     "scenarios": "the scenario-kind mix (weights), distractors, personas",
     "gates": "the verification chain (order, on/off, thresholds) and the gated-reward weights",
     "data": "the store's shard size and the exports written after synthesis",
+    "trainer": "how the round trains the policy: TRL on the CPU, or an OpenRLHF job folder for Ray",
 }
 KEYS = {
-    "mode": "run (the loop) | ingest (only load and report the specs) | serve (a toolset as an MCP server)",
+    "mode": "run (synthesize, gate, store, export, train) | ingest (load the specs) | serve (MCP server)",
     "seed": "seed for every sampler and LM",
     "toolsets": "NAME: {path: spec file or folder, format: auto|openapi|openai|bfcl|mcp}",
     "synthesis": "episodes, concurrency, max_turns, max_calls",
