@@ -26,7 +26,8 @@ GROUPS = {
     "trainer": "how the round trains the policy: TRL on the CPU, or an OpenRLHF job folder for Ray",
 }
 KEYS = {
-    "mode": "run (synthesize, gate, store, export, train) | ingest (load the specs) | serve (MCP server)",
+    "mode": "run (synthesize, gate, store, export, train) | ingest | serve (MCP server) | eval (BFCL)",
+    "eval": "mode=eval: categories, limit (items per category), seed, concurrency",
     "seed": "seed for every sampler and LM",
     "toolsets": "NAME: {path: spec file or folder, format: auto|openapi|openai|bfcl|mcp}",
     "synthesis": "episodes, concurrency, max_turns, max_calls",

@@ -174,6 +174,17 @@ TrainerConfig = Annotated[
 ]
 
 
+class EvalConfig(StrictModel):
+    """BFCL evaluation of the assistant LM (`mode=eval`), with data from the bfcl-eval package."""
+
+    categories: list[str] = Field(
+        default_factory=lambda: ["simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance"]
+    )
+    limit: PositiveInt | None = Field(None, description="items per category (stratified, seeded); null = all")
+    seed: int = 0
+    concurrency: PositiveInt = 1
+
+
 class AgentsConfig(StrictModel):
     user: AgentConfig
     assistant: AgentConfig
@@ -252,7 +263,7 @@ class SafetyConfig(StrictModel):
 
 
 class InftoolConfig(StrictModel):
-    mode: Literal["run", "ingest", "serve"] = "run"
+    mode: Literal["run", "ingest", "serve", "eval"] = "run"
     seed: int = 0
     toolsets: dict[str, ToolsetConfig] = Field(default_factory=dict)
     synthesis: SynthesisConfig = SynthesisConfig()
@@ -261,6 +272,7 @@ class InftoolConfig(StrictModel):
     gates: GatesConfig
     data: DataConfig = DataConfig()
     trainer: TrainerConfig = NoTrainerConfig()
+    eval: EvalConfig = EvalConfig()
     lm: LMRolesConfig
     toolset: str | None = Field(None, description="serve mode: the toolset to serve")
     port: int = Field(8765, ge=0, le=65535, description="serve mode: the HTTP port")

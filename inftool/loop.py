@@ -199,7 +199,25 @@ def serve(config: InftoolConfig, toolsets: list[Toolset]) -> None:
         serve_http(server, config.serve.host, config.port, config.serve.token_env)
 
 
+def evaluate(config: InftoolConfig, run_dir: Path) -> dict[str, float]:
+    """BFCL accuracy of `lm.assistant` per category; per-item results in RUN/eval/bfcl.jsonl."""
+    from inftool.eval import accuracy_table, evaluate_bfcl
+    from inftool.lm import build_lms
+
+    client = build_lms(config.lm, roles=("assistant",))["assistant"].client
+    out = run_dir / "eval" / "bfcl.jsonl"
+    cfg = config.eval
+    accuracy = evaluate_bfcl(client, cfg.categories, out, cfg.limit, cfg.seed, cfg.concurrency)
+    print(accuracy_table(accuracy))
+    print(f"per-item results: {out}")
+    (run_dir / "eval" / "bfcl_accuracy.json").write_text(json.dumps(accuracy, indent=2))
+    return accuracy
+
+
 def run(config: InftoolConfig, run_dir: Path, search_dirs: list[Path] = ()) -> list[Toolset]:  # type: ignore[assignment]
+    if config.mode == "eval":
+        evaluate(config, run_dir)
+        return []
     toolsets = ingest(config, list(search_dirs))
     if config.mode == "serve":
         serve(config, toolsets)
