@@ -173,8 +173,12 @@ def _split_tool_output(result: ChatResult, tools: list[dict[str, Any]]) -> ChatR
     if isinstance(data, dict) and "answer" in data:
         return result.model_copy(update={"content": str(data["answer"])})
     schemas = {t.get("function", t)["name"]: t.get("function", t).get("parameters") for t in tools}
-    calls = [
-        ToolCall(id=f"call_{i}", name=c.name, arguments=clamp_to_schema(c.arguments, schemas.get(c.name)))
-        for i, c in enumerate(calls_from_json(data) or [])
-    ]
+    unique: dict[str, ToolCall] = {}
+    for call in calls_from_json(data) or []:
+        arguments = clamp_to_schema(call.arguments, schemas.get(call.name))
+        # A grammar cannot say "distinct items": a small model fills every call slot with the same
+        # call. Identical repeats are a decoding loop, never parallel work; keep the first.
+        key = json.dumps([call.name, arguments], sort_keys=True)
+        unique.setdefault(key, ToolCall(id=f"call_{len(unique)}", name=call.name, arguments=arguments))
+    calls = list(unique.values())
     return result.model_copy(update={"content": None, "tool_calls": calls})
