@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 from inftool.config import EmbeddedLMConfig, OpenAILMConfig, RetryConfig
 from inftool.lm import ChatRequest, build_client
 from inftool.lm.embedded import default_model_path
+from inftool.lm.loopback import free_port
 
 PROMPTS = [
     "Explain what an API is in two sentences.",
@@ -59,12 +59,6 @@ def bench_embedded(max_tokens: int, rounds: int) -> list[tuple[str, str]]:
         ("inftool embedded tokens/s", f"{ours_tps:.1f}  ({totals['inftool'][0]} tokens)"),
         ("ratio inftool / raw", f"{ours_tps / raw_tps:.3f}  (target >= 0.9)"),
     ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def bench_openai(calls: int) -> list[tuple[str, str]]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 from inftool.agents import Assistant, ToolServer, UserSimulator
 from inftool.config import EmbeddedLMConfig, OpenAILMConfig, RetryConfig
 from inftool.lm import RoleLM, build_client, configure_cache
+from inftool.lm.loopback import free_port
 from inftool.rollout import Agents, Limits, run_synthesis
 from inftool.scenarios import KINDS, ScenarioSampler
 from inftool.specs import load_toolset
@@ -44,12 +44,6 @@ def agents_with(clients: dict) -> Agents:
     for role, agent in built.items():
         agent.set_lm(RoleLM(clients[role], temperature=0.0, max_tokens=128, cache=False))
     return Agents(**built, models={r: c.engine.name for r, c in clients.items()})
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def bench_loopback(episodes: int, concurrency: int) -> list[tuple[str, str]]:

@@ -16,10 +16,9 @@ from pathlib import Path
 from inftool.config import LocalGRPOConfig, RewardConfig
 from inftool.lm import ChatRequest
 from inftool.lm.constrained import plain_messages
-from inftool.train.local import base_checkpoint, local_grpo
+from inftool.train.local import EMBEDDED_HF_CACHE, base_checkpoint, local_grpo
 
 ROOT = Path(__file__).resolve().parents[1]
-BASE_CACHE = Path.home() / ".cache" / "inftool" / "smollm2-135m-hf"
 
 
 def rows() -> list[dict]:
@@ -45,9 +44,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=3)
     args = parser.parse_args()
-    base_checkpoint(None, BASE_CACHE)  # the GGUF export happens once, outside the timing
+    base_checkpoint(None, EMBEDDED_HF_CACHE)  # the GGUF export happens once, outside the timing
     cfg = LocalGRPOConfig(steps=args.steps, group_size=4, max_new_tokens=64)
-    result = local_grpo(rows(), cfg, RewardConfig(), Path(tempfile.mkdtemp()), BASE_CACHE)
+    result = local_grpo(rows(), cfg, RewardConfig(), Path(tempfile.mkdtemp()), EMBEDDED_HF_CACHE)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     table = [
         ("steps (group 4, 64 new tokens)", str(result.steps)),

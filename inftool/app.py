@@ -22,23 +22,28 @@ def config_search_dirs() -> list[Path]:
     return [Path(s.path) for s in sources if s.provider != "hydra" and s.schema == "file"]
 
 
+def redact_hydra_node(node: Any, secrets: set[str]) -> Any:
+    """A Hydra node with secrets masked, its override lists (`key=value` strings) included."""
+    node = redact(node, secrets)
+    overrides = node.setdefault("overrides", {})
+    for group in ("task", "hydra"):
+        overrides[group] = [redact_override(o, secrets) for o in overrides.get(group, [])]
+    return node
+
+
 def write_run_config(run_dir: Path, cfg: DictConfig, secrets: set[str]) -> None:
     """Our own `.hydra/` (Hydra's is switched off): the resolved config and the overrides, redacted."""
     hydra_dir = run_dir / ".hydra"
     hydra_dir.mkdir(parents=True, exist_ok=True)
     hydra_cfg = HydraConfig.get()
     overrides = [redact_override(o, secrets) for o in hydra_cfg.overrides.task]
-    hydra_node: Any = redact(OmegaConf.to_container(hydra_cfg, resolve=False, enum_to_str=True), secrets)
-    for group in ("task", "hydra"):
-        hydra_node["overrides"][group] = [redact_override(o, secrets) for o in hydra_node["overrides"][group]]
+    hydra_node = redact_hydra_node(OmegaConf.to_container(hydra_cfg, resolve=False, enum_to_str=True), secrets)
     if hydra_cfg.mode is not None and hydra_cfg.mode.name == "MULTIRUN":  # Hydra's sweep summary
         sweep_file = Path(hydra_cfg.sweep.dir) / "multirun.yaml"
         if sweep_file.is_file():
-            sweep = redact(yaml.safe_load(sweep_file.read_text()), secrets)
-            for group in ("task", "hydra"):
-                overrides_node = sweep.get("hydra", {}).get("overrides", {})
-                overrides_node[group] = [redact_override(o, secrets) for o in overrides_node.get(group, [])]
-            sweep_file.write_text(yaml.safe_dump(sweep, sort_keys=False))
+            sweep = yaml.safe_load(sweep_file.read_text())
+            sweep["hydra"] = redact_hydra_node(sweep.get("hydra", {}), secrets)
+            sweep_file.write_text(yaml.safe_dump(redact(sweep, secrets), sort_keys=False))
     files = {"config.yaml": redact(to_container(cfg), secrets), "overrides.yaml": overrides, "hydra.yaml": hydra_node}
     for name, data in files.items():
         (hydra_dir / name).write_text(yaml.safe_dump(data, sort_keys=False))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from inftool.errors import UserError
+from inftool.specs import ToolSpec
 
 
 def bfcl_data_dir() -> Path:
@@ -29,3 +30,14 @@ def bfcl_category(category: str) -> list[tuple[dict[str, Any], dict[str, Any] | 
     answers_path = data / "possible_answer" / f"BFCL_v4_{category}.json"
     answers = {a["id"]: a for a in read_jsonl(answers_path)} if answers_path.is_file() else {}
     return [(entry, answers.get(entry["id"])) for entry in entries]
+
+
+def bfcl_tools(functions: list[dict[str, Any]]) -> dict[str, ToolSpec]:
+    """BFCL function docs → ToolSpecs (types normalized), keyed and named by BFCL's own names
+    (which may hold dots), as the matcher compares them."""
+    from inftool.specs.loaders import _function_tool
+
+    return {
+        fn["name"]: _function_tool(fn, "bfcl", "", bfcl=True).model_copy(update={"name": fn["name"]})
+        for fn in functions
+    }

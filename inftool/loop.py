@@ -22,6 +22,7 @@ from inftool.scenarios import ScenarioSampler
 from inftool.specs import Toolset, load_toolset
 from inftool.specs.loaders import spec_files
 from inftool.train import TrainResult, train
+from inftool.train.local import EMBEDDED_HF_CACHE
 
 
 def resolve_spec_path(path: str, search_dirs: list[Path]) -> Path:
@@ -160,7 +161,7 @@ def synthesize_round(config: InftoolConfig, toolsets: list[Toolset], lms: dict[s
             todo, agents, limits, config.synthesis.concurrency, external=external, on_done=gate_and_store
         )
     print(summary_table(trajectories))
-    items = [*TrajectoryStore(run_dir / "data").read("accepted"), *TrajectoryStore(run_dir / "data").read("rejected")]
+    items = [*store.read("accepted"), *store.read("rejected")]  # this run's and any earlier run's
     summary = summarize(items)
     (run_dir / "run_summary.json").write_text(json.dumps(summary, indent=2))
     print()
@@ -168,9 +169,6 @@ def synthesize_round(config: InftoolConfig, toolsets: list[Toolset], lms: dict[s
     written = write_exports([i for i in items if i.accepted], run_dir / "exports", config.data.exports)
     print("exports: " + ", ".join(f"{fmt} {n} rows" for fmt, n in written.items()) + f" in {run_dir / 'exports'}")
     return items
-
-
-BASE_CACHE = Path.home() / ".cache" / "inftool" / "smollm2-135m-hf"  # the embedded GGUF, de-quantized once
 
 
 def report_training(result: TrainResult | Path | None) -> None:
@@ -230,7 +228,7 @@ def run(config: InftoolConfig, run_dir: Path, search_dirs: list[Path] = ()) -> l
         configure_cache(run_dir)
         lms = build_lms(config.lm)  # an unreachable endpoint stops the run here, before any episode
         items = synthesize_round(config, toolsets, lms, run_dir)
-        report_training(train(config, items, run_dir / "round_0", BASE_CACHE))
+        report_training(train(config, items, run_dir / "round_0", EMBEDDED_HF_CACHE))
         print()
         print(usage_table(lms))
         write_usage(lms, run_dir)

@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from inftool.eval_data import bfcl_category
+from inftool.eval_data import bfcl_category, bfcl_tools
 from inftool.gates.matcher import match_calls
-from inftool.specs.loaders import _function_tool
 
 NON_LIVE = ["simple_python", "multiple", "parallel", "parallel_multiple"]
 LIVE = ["live_simple", "live_multiple", "live_parallel", "live_parallel_multiple"]
@@ -56,11 +55,7 @@ def model_output(ground_truth: list[dict], tools: dict) -> list[tuple[str, dict]
 
 
 def tools_of(entry: dict) -> dict:
-    tools = {}
-    for fn in entry["function"]:
-        tool = _function_tool(fn, "bfcl", "", bfcl=True)
-        tools[fn["name"]] = tool.model_copy(update={"name": fn["name"]})
-    return tools
+    return bfcl_tools(entry["function"])
 
 
 def mutate_value(value: Any) -> Any:

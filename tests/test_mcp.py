@@ -18,7 +18,7 @@ import pytest
 from inftool.agents import Assistant, ToolServer, UserSimulator
 from inftool.config import OpenAILMConfig
 from inftool.lm import RoleLM, build_client
-from inftool.lm.loopback import LoopbackServer
+from inftool.lm.loopback import LoopbackServer, free_port
 from inftool.loop import list_external
 from inftool.mcp import ExternalServer
 from inftool.rollout import Agents, Limits, run_episode
@@ -68,12 +68,6 @@ def test_external_stdio_server_executes_the_calls(tmp_path: Path):
     assert "5555" in traj.executions[0].result  # computed by the external server, not simulated
     tool_messages = [m for m in traj.messages if m["role"] == "tool"]
     assert tool_messages and "5555" in tool_messages[0]["content"] and tool_messages[0]["tool_call_id"] == "c1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

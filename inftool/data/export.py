@@ -13,10 +13,21 @@ from typing import Any
 from inftool.gates.gates import calls_of
 from inftool.gates.records import GatedTrajectory
 from inftool.lm.constrained import tools_system_prompt
+from inftool.rollout import Trajectory
 
 SHAREGPT_ROLES = {"system": "system", "user": "human", "assistant": "gpt", "tool": "observation"}
 BFCL_KINDS = ("single", "multiple", "parallel", "parallel_multiple", "irrelevance")
 JSON_TO_BFCL = {"object": "dict", "number": "float"}
+
+
+def call_dicts(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """An assistant message's calls as `{"name", "arguments"}` objects."""
+    return [{"name": n, "arguments": a} for n, a in calls_of(message)]
+
+
+def decision_label(traj: Trajectory, calls: list[dict[str, Any]]) -> str:
+    """The label of one decision point: the expected calls ([] = answer in text), with the tools."""
+    return json.dumps({"kind": traj.scenario.kind, "calls": calls, "tools": traj.tools}, ensure_ascii=False)
 
 
 def openai_row(item: GatedTrajectory) -> dict[str, Any]:
@@ -27,8 +38,8 @@ def sharegpt_row(item: GatedTrajectory) -> dict[str, Any]:
     conversations = []
     for message in item.trajectory.messages:
         if message.get("tool_calls"):
-            calls = [{"name": n, "arguments": a} for n, a in calls_of(message)]
-            conversations.append({"from": "function_call", "value": json.dumps(calls, ensure_ascii=False)})
+            calls = json.dumps(call_dicts(message), ensure_ascii=False)
+            conversations.append({"from": "function_call", "value": calls})
         else:
             conversations.append({"from": SHAREGPT_ROLES[message["role"]], "value": message.get("content") or ""})
     return {"conversations": conversations, "tools": json.dumps(item.trajectory.tools, ensure_ascii=False)}
@@ -49,12 +60,10 @@ def decision_rows(item: GatedTrajectory) -> Iterator[dict[str, Any]]:
     for index, message in enumerate(traj.messages):
         if message["role"] != "assistant":
             continue
-        calls = [{"name": n, "arguments": a} for n, a in calls_of(message)]
-        label = {"kind": traj.scenario.kind, "calls": calls, "tools": traj.tools}
         yield {
             "id": f"{traj.id}-{index}",
             "prompt": with_tools_in_system(traj.messages[:index], traj.tools),
-            "label": json.dumps(label, ensure_ascii=False),
+            "label": decision_label(traj, call_dicts(message)),
         }
 
 

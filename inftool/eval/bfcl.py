@@ -18,10 +18,9 @@ from typing import Any
 
 from tqdm import tqdm
 
-from inftool.eval_data import bfcl_category
+from inftool.eval_data import bfcl_category, bfcl_tools
 from inftool.gates.matcher import match_calls
 from inftool.lm import ChatRequest, LMCallError, RoleClient
-from inftool.specs.loaders import _function_tool
 from inftool.specs.normalize import function_name
 
 NON_LIVE = ("simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance")
@@ -46,8 +45,7 @@ def sample(category: str, limit: int | None, seed: int) -> list[tuple[dict, dict
 
 
 async def evaluate_item(client: RoleClient, category: str, entry: dict, answer: dict | None) -> ItemResult:
-    tools = {fn["name"]: _function_tool(fn, category, "", bfcl=True).model_copy(update={"name": fn["name"]})
-             for fn in entry["function"]}  # fmt: skip
+    tools = bfcl_tools(entry["function"])
     offered = {function_name(name): name for name in tools}  # valid names for the model -> BFCL's names
     messages = [{"role": "system", "content": SYSTEM}, *entry["question"][0]]
     schema = [t.model_copy(update={"name": n}).openai_tool() for n, t in ((k, tools[v]) for k, v in offered.items())]

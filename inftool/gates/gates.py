@@ -17,6 +17,7 @@ import dspy
 from inftool.agents import Plan
 from inftool.gates.matcher import ExpectedCall, expected_from, match_calls
 from inftool.gates.records import GateResult
+from inftool.lm.toolcalls import parse_arguments
 from inftool.rollout import Trajectory
 from inftool.specs import ToolSpec
 from inftool.specs.schema import validation_error
@@ -26,15 +27,10 @@ _UNPARSED_CALL = re.compile(r'^\s*(\{\s*"tool_calls"|<tool_call>|\[\s*\{\s*"name
 
 def calls_of(message: dict[str, Any]) -> list[tuple[str, Any]]:
     """(name, arguments) of an assistant message's calls; unparseable arguments stay a string."""
-    out = []
-    for call in message.get("tool_calls") or []:
-        raw = call["function"].get("arguments")
-        try:
-            args = json.loads(raw) if isinstance(raw, str) else raw
-        except json.JSONDecodeError:
-            args = raw
-        out.append((call["function"]["name"], args))
-    return out
+    return [
+        (c["function"]["name"], parse_arguments(c["function"].get("arguments")))
+        for c in message.get("tool_calls") or []
+    ]
 
 
 def calls_per_turn(traj: Trajectory) -> list[list[tuple[str, Any]]]:

@@ -91,25 +91,26 @@ class RoleLM(dspy.BaseLM):
             return None
         return {"model": self.model, "request": request.model_dump_json(), "rollout_id": rollout_id}
 
-    def forward(self, prompt: str | None = None, messages: list | None = None, **kwargs: Any) -> SimpleNamespace:
-        request = self._request(prompt, messages, kwargs)
+    def _cached(self, request: ChatRequest, kwargs: dict[str, Any]) -> tuple[dict[str, Any] | None, Any]:
+        """(cache key or None when uncacheable, the cached response or None)."""
         key = self._cache_key(request, kwargs)
-        if key is not None and (hit := dspy.cache.get(key)) is not None:
-            return openai_response(ChatResult.model_validate_json(hit), cache_hit=True)
-        result = self.client.complete(request)
+        hit = dspy.cache.get(key) if key is not None else None
+        return key, openai_response(ChatResult.model_validate_json(hit), cache_hit=True) if hit is not None else None
+
+    def _answer(self, key: dict[str, Any] | None, result: ChatResult) -> SimpleNamespace:
         if key is not None:
             dspy.cache.put(key, result.model_dump_json())
         return openai_response(result)
 
+    def forward(self, prompt: str | None = None, messages: list | None = None, **kwargs: Any) -> SimpleNamespace:
+        request = self._request(prompt, messages, kwargs)
+        key, hit = self._cached(request, kwargs)
+        return hit if hit is not None else self._answer(key, self.client.complete(request))
+
     async def aforward(self, prompt: str | None = None, messages: list | None = None, **kwargs: Any) -> SimpleNamespace:
         request = self._request(prompt, messages, kwargs)
-        key = self._cache_key(request, kwargs)
-        if key is not None and (hit := dspy.cache.get(key)) is not None:
-            return openai_response(ChatResult.model_validate_json(hit), cache_hit=True)
-        result = await self.client.acomplete(request)
-        if key is not None:
-            dspy.cache.put(key, result.model_dump_json())
-        return openai_response(result)
+        key, hit = self._cached(request, kwargs)
+        return hit if hit is not None else self._answer(key, await self.client.acomplete(request))
 
     def dump_state(self) -> dict[str, Any]:
         return {"model": self.model, **{k: v for k, v in self.kwargs.items() if k != "api_key"}}

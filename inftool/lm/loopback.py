@@ -12,11 +12,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import socket
 import threading
 from collections import deque
 from typing import Any
 
 HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (for a server started next)."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
 
 
 def minimal_instance(schema: Any, depth: int = 0) -> Any:

@@ -23,7 +23,7 @@ from inftool.config import OpenAILMConfig
 from inftool.errors import UserError
 from inftool.lm.constrained import tools_system_prompt
 from inftool.lm.records import ChatRequest, ChatResult, LMCallError, ToolCall
-from inftool.lm.toolcalls import parse_tool_calls
+from inftool.lm.toolcalls import parse_arguments, parse_tool_calls
 
 JSON = {"Content-Type": "application/json"}
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -151,7 +151,7 @@ class OpenAICompatClient:
                 {
                     "id": c.get("id") or f"call_{i}",
                     "name": c["function"]["name"],
-                    "arguments": _arguments(c["function"].get("arguments")),
+                    "arguments": parse_arguments(c["function"].get("arguments") or "{}"),
                 }
             )
             for i, c in enumerate(message.get("tool_calls") or [])
@@ -169,13 +169,3 @@ class OpenAICompatClient:
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
-
-
-def _arguments(raw: Any) -> dict[str, Any] | str:
-    if isinstance(raw, dict):
-        return raw
-    try:
-        parsed = json.loads(raw or "{}")
-    except (json.JSONDecodeError, TypeError):
-        return str(raw)
-    return parsed if isinstance(parsed, dict) else str(raw)

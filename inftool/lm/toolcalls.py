@@ -19,6 +19,19 @@ _TAGGED = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.DOTALL)
 _FENCED = re.compile(r"```(?:json|python)?\s*(.*?)```", re.DOTALL)
 
 
+def parse_arguments(raw: Any) -> dict[str, Any] | str:
+    """Call arguments as a dict; anything that is not a JSON object stays text for the format gate."""
+    if isinstance(raw, dict):
+        return raw
+    if isinstance(raw, str):
+        try:
+            parsed = json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+        return parsed if isinstance(parsed, dict) else raw
+    return str(raw)
+
+
 def _call_from_obj(obj: Any, index: int) -> ToolCall | None:
     if not isinstance(obj, dict):
         return None
@@ -30,14 +43,7 @@ def _call_from_obj(obj: Any, index: int) -> ToolCall | None:
     name = obj.get("name")
     if not isinstance(name, str) or not name:
         return None
-    args = obj.get("arguments", obj.get("parameters", {}))
-    if isinstance(args, str):
-        try:
-            parsed = json.loads(args)
-            args = parsed if isinstance(parsed, dict) else args
-        except json.JSONDecodeError:
-            pass
-    return ToolCall(id=call_id, name=name, arguments=args if isinstance(args, dict | str) else str(args))
+    return ToolCall(id=call_id, name=name, arguments=parse_arguments(obj.get("arguments", obj.get("parameters", {}))))
 
 
 def calls_from_json(data: Any) -> list[ToolCall] | None:

@@ -9,18 +9,18 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from inftool.data.export import call_dicts, decision_label
 from inftool.errors import UserError
-from inftool.gates.gates import calls_of
 from inftool.gates.records import GatedTrajectory
 from inftool.lm.constrained import plain_messages
 from inftool.lm.records import ChatRequest
+from inftool.rollout import Trajectory
 from inftool.specs.schema import validation_error
 
 
-def _row(traj: Any, index: int, calls: list[dict[str, Any]]) -> dict[str, Any]:
+def _row(traj: Trajectory, index: int, calls: list[dict[str, Any]]) -> dict[str, Any]:
     prompt = plain_messages(ChatRequest(messages=traj.messages[:index], tools=traj.tools or None))
-    label = json.dumps({"kind": traj.scenario.kind, "calls": calls, "tools": traj.tools})
-    return {"id": f"{traj.id}-{index}", "prompt": prompt, "label": label}
+    return {"id": f"{traj.id}-{index}", "prompt": prompt, "label": decision_label(traj, calls)}
 
 
 def planned_first_decision(item: GatedTrajectory) -> dict[str, Any] | None:
@@ -51,7 +51,7 @@ def decision_points(items: Iterable[GatedTrajectory], verified_only: bool = Fals
         if item.accepted:
             for index, message in enumerate(traj.messages):
                 if message["role"] == "assistant":
-                    rows.append(_row(traj, index, [{"name": n, "arguments": a} for n, a in calls_of(message)]))
+                    rows.append(_row(traj, index, call_dicts(message)))
         elif not verified_only and (row := planned_first_decision(item)) is not None:
             rows.append(row)
     return rows[:limit] if limit else rows

@@ -14,6 +14,8 @@ from typing import Any
 from inftool.config import LocalGRPOConfig, LocalSFTConfig, RewardConfig
 from inftool.errors import UserError
 
+EMBEDDED_HF_CACHE = Path.home() / ".cache" / "inftool" / "smollm2-135m-hf"  # the embedded GGUF, de-quantized once
+
 
 @dataclass
 class TrainResult:
