@@ -24,7 +24,7 @@ SPECS = Path(__file__).resolve().parents[1] / "recipes" / "specs"
 
 
 def build(rng: random.Random, index: int, tools: dict) -> tuple[Trajectory, int]:
-    name = rng.choice(["transfer_funds", "convert_currency", "get_account_balance"])
+    name = rng.choice(["transfer_funds", "convert_money", "get_account_balance"])
     tool = tools[name]
     n = rng.choice([2, 3])
     planned = []
@@ -36,7 +36,7 @@ def build(rng: random.Random, index: int, tools: dict) -> tuple[Trajectory, int]
                 "amount": 10.5 + i,
                 "currency": "EUR",
             },
-            "convert_currency": {"amount": 100 + i, "from_currency": "USD", "to_currency": "JPY"},
+            "convert_money": {"amount": 100 + i, "from_currency": "USD", "to_currency": "JPY"},
             "get_account_balance": {"account_id": f"ACC-{index}-{i}"},
         }[name]
         planned.append(PlannedCall(name=name, arguments=args))
