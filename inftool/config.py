@@ -174,15 +174,46 @@ TrainerConfig = Annotated[
 ]
 
 
-class EvalConfig(StrictModel):
-    """BFCL evaluation of the assistant LM (`mode=eval`), with data from the bfcl-eval package."""
+NON_LIVE_CATEGORIES = (
+    "simple_python", "simple_java", "simple_javascript", "multiple", "parallel", "parallel_multiple", "irrelevance",
+)  # fmt: skip
 
-    categories: list[str] = Field(
-        default_factory=lambda: ["simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance"]
-    )
+
+class EvalConfig(StrictModel):
+    """BFCL evaluation of the assistant LM (each round's eval step, or `mode=eval` alone), with
+    data from the bfcl-eval package."""
+
+    categories: list[str] = Field(default_factory=lambda: list(NON_LIVE_CATEGORIES))
     limit: PositiveInt | None = Field(None, description="items per category (stratified, seeded); null = all")
     seed: int = 0
     concurrency: PositiveInt = 1
+    multi_turn_steps: PositiveInt = Field(4, description="model steps per user turn in multi_turn_* items")
+
+
+LoopStage = Literal["synthesize", "train", "eval", "reweight"]
+LOOP_STAGES: tuple[LoopStage, ...] = ("synthesize", "train", "eval", "reweight")
+
+
+class HeldoutConfig(StrictModel):
+    """A fixed synthetic test set (never trained on): first decisions scored per kind and domain."""
+
+    items: NonNegativeInt = Field(16, description="held-out items (0 = none); sampled once per run dir")
+    seed: int = Field(1_000_003, description="its own scenario seed, apart from every round's")
+
+
+class LoopConfig(StrictModel):
+    """Rounds of synthesize → gate → store → train → evaluate → re-weight; each step leaves a
+    marker in its round folder, so rerunning the same run dir resumes at the first unfinished one."""
+
+    rounds: PositiveInt = 1
+    stages: list[LoopStage] = Field(default_factory=lambda: list(LOOP_STAGES), description="the steps to run")
+    baseline: bool = Field(True, description="round 0 starts by evaluating the untrained assistant")
+    heldout: HeldoutConfig = HeldoutConfig()
+    weight_floor: float = Field(0.05, ge=0, le=1, description="no scenario kind or domain drops below this weight")
+    variations: NonNegativeInt = Field(2, description="next-round episodes seeded by failed held-out items")
+    policy_dtype: Literal["f32", "f16", "q8_0"] = Field(
+        "f32", description="GGUF the trained policy is served from (embedded assistant); f32 keeps small RL updates"
+    )
 
 
 class AgentsConfig(StrictModel):
@@ -273,6 +304,7 @@ class InftoolConfig(StrictModel):
     data: DataConfig = DataConfig()
     trainer: TrainerConfig = NoTrainerConfig()
     eval: EvalConfig = EvalConfig()
+    loop: LoopConfig = LoopConfig()
     lm: LMRolesConfig
     toolset: str | None = Field(None, description="serve mode: the toolset to serve")
     port: int = Field(8765, ge=0, le=65535, description="serve mode: the HTTP port")

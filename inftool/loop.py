@@ -1,28 +1,46 @@
-"""The loop driver: wires the stages for one run. Today: ingest → synthesize → gate → store →
-export → train (or serve a toolset).
+"""The loop driver: ingest the toolsets, then `loop.rounds` rounds of
 
-Later stages (synthesize → gate → store → train → evaluate → re-weight) plug in here as plain
-functions of the validated config and typed records.
+    [baseline eval, round 0] → synthesize → gate → store → train → evaluate → re-weight
+
+each step a plain function of the validated config and typed records. Every step writes its
+result as a marker (RUN/round_N/<step>.done.json); rerunning the same run dir skips finished
+steps and resumes synthesis episode by episode. The trained policy becomes the next round's
+assistant (exported back to GGUF for the embedded backend); held-out failures set the next
+round's mix. The run ends with a summary table and RUN/report.html.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from inftool.config import InftoolConfig, ToolsetConfig
+from inftool.config import EmbeddedLMConfig, HFLMConfig, InftoolConfig, LMConfig, ToolsetConfig, TrainerConfig
 from inftool.data import TrajectoryStore, summarize, summary_text, write_exports
 from inftool.errors import UserError
+from inftool.eval.gaps import next_mix
+from inftool.eval.heldout import (
+    HeldoutItem,
+    build_heldout,
+    heldout_summary,
+    heldout_table,
+    load_or_build_heldout,
+    read_results,
+    score_heldout,
+)
 from inftool.gates import DedupGate, GateChain
+from inftool.gates.records import GatedTrajectory
 from inftool.lm import RoleLM
 from inftool.mcp import ExternalServer, connect, simulated_server
 from inftool.rollout import Agents, Limits, Trajectory, run_synthesis, summary_table
-from inftool.scenarios import ScenarioSampler
+from inftool.scenarios import Scenario, ScenarioSampler
 from inftool.specs import Toolset, load_toolset
 from inftool.specs.loaders import spec_files
-from inftool.train import TrainResult, train
-from inftool.train.local import EMBEDDED_HF_CACHE
+from inftool.train import TrainResult
 
 
 def resolve_spec_path(path: str, search_dirs: list[Path]) -> Path:
@@ -133,18 +151,19 @@ def build_gates(config: InftoolConfig, lms: dict[str, RoleLM]) -> GateChain:
     return GateChain(gates)
 
 
-def synthesize_round(config: InftoolConfig, toolsets: list[Toolset], lms: dict[str, RoleLM], run_dir: Path) -> list:
-    """Synthesize → gate → store, resuming in `run_dir`; then export and summarize. Returns the
-    gated trajectories of the whole round (earlier runs' included)."""
+def synthesize_round(config: InftoolConfig, scenarios: list[Scenario], lms: dict[str, RoleLM], round_dir: Path,
+                     seen: list[GatedTrajectory] = ()) -> list[GatedTrajectory]:  # type: ignore[assignment]  # fmt: skip
+    """Synthesize → gate → store in `round_dir`, resuming what is already stored there; then
+    export and summarize. `seen`: earlier rounds' items, whose accepted requests stay refused
+    as duplicates. Returns the round's gated trajectories (a resumed run's earlier ones too)."""
     agents = build_agents(config, lms)
     chain = build_gates(config, lms)
-    store = TrajectoryStore(run_dir / "data", config.data.shard_lines)
+    store = TrajectoryStore(round_dir / "data", config.data.shard_lines)
     for gate in chain.gates:  # a resumed run still refuses duplicates of what it already accepted
         if isinstance(gate, DedupGate):
-            for item in store.read("accepted"):
-                gate.remember(item.trajectory)
-    sampler = ScenarioSampler(toolsets, config.scenarios.distractors, config.seed, config.scenarios.personas)
-    scenarios = sampler.sample(config.synthesis.episodes, config.scenarios.weights)
+            for item in [*seen, *store.read("accepted")]:
+                if item.accepted:
+                    gate.remember(item.trajectory)
     todo = [s for s in scenarios if s.id not in store.done]
     if len(todo) < len(scenarios):
         print(f"resuming: {len(scenarios) - len(todo)} of {len(scenarios)} episodes already in {store.folder}")
@@ -163,11 +182,11 @@ def synthesize_round(config: InftoolConfig, toolsets: list[Toolset], lms: dict[s
     print(summary_table(trajectories))
     items = [*store.read("accepted"), *store.read("rejected")]  # this run's and any earlier run's
     summary = summarize(items)
-    (run_dir / "run_summary.json").write_text(json.dumps(summary, indent=2))
+    (round_dir / "run_summary.json").write_text(json.dumps(summary, indent=2))
     print()
     print(summary_text(summary))
-    written = write_exports([i for i in items if i.accepted], run_dir / "exports", config.data.exports)
-    print("exports: " + ", ".join(f"{fmt} {n} rows" for fmt, n in written.items()) + f" in {run_dir / 'exports'}")
+    written = write_exports([i for i in items if i.accepted], round_dir / "exports", config.data.exports)
+    print("exports: " + ", ".join(f"{fmt} {n} rows" for fmt, n in written.items()) + f" in {round_dir / 'exports'}")
     return items
 
 
@@ -205,11 +224,223 @@ def evaluate(config: InftoolConfig, run_dir: Path) -> dict[str, float]:
     client = build_lms(config.lm, roles=("assistant",))["assistant"].client
     out = run_dir / "eval" / "bfcl.jsonl"
     cfg = config.eval
-    accuracy = evaluate_bfcl(client, cfg.categories, out, cfg.limit, cfg.seed, cfg.concurrency)
+    accuracy = evaluate_bfcl(
+        client, cfg.categories, out, cfg.limit, cfg.seed, cfg.concurrency, max_steps=cfg.multi_turn_steps
+    )
     print(accuracy_table(accuracy))
     print(f"per-item results: {out}")
     (run_dir / "eval" / "bfcl_accuracy.json").write_text(json.dumps(accuracy, indent=2))
     return accuracy
+
+
+@dataclass
+class RoundInputs:
+    """What a round starts from: the policy and the mix the previous round left behind."""
+
+    assistant: LMConfig
+    trainer: TrainerConfig
+    weights: dict[str, float]
+    domain_weights: dict[str, float] | None = None
+    variations: list[Scenario] = field(default_factory=list)
+
+
+def step(round_dir: Path, name: str, work: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """`work(*args)` unless its marker exists; the marker (its result) is written atomically."""
+    marker = round_dir / f"{name}.done.json"
+    if marker.is_file():
+        print(f"{round_dir.name}: {name} finished earlier (marker {marker.name}), skipped")
+        return json.loads(marker.read_text())
+    print(f"\n== {round_dir.name}: {name} ==")
+    round_dir.mkdir(parents=True, exist_ok=True)
+    result = work(*args)
+    tmp = marker.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=2, default=str))
+    tmp.replace(marker)
+    return result
+
+
+def round_scenarios(config: InftoolConfig, toolsets: list[Toolset], index: int, inputs: RoundInputs) -> list[Scenario]:
+    """Each round samples with its own seed; the previous round's variations come first."""
+    sampler = ScenarioSampler(toolsets, config.scenarios.distractors, config.seed + 1000 * index,
+                              config.scenarios.personas)  # fmt: skip
+    fresh = max(0, config.synthesis.episodes - len(inputs.variations))
+    return [*inputs.variations, *sampler.sample(fresh, inputs.weights, inputs.domain_weights)][
+        : config.synthesis.episodes
+    ]
+
+
+def synthesis_record(items: list[GatedTrajectory]) -> dict[str, Any]:
+    """The synthesize marker: the gate summary plus the mix and the tokens per accepted episode."""
+    accepted = [i.trajectory for i in items if i.accepted]
+    tokens = [sum(u["prompt_tokens"] + u["completion_tokens"] for u in t.usage.values()) for t in accepted]
+    mix = collections.Counter(i.trajectory.scenario.kind for i in items)
+    return {**summarize(items), "mix": dict(mix), "tokens_per_accepted": sum(tokens) / len(tokens) if tokens else None}
+
+
+def train_step(config: InftoolConfig, items: list[GatedTrajectory], round_dir: Path) -> dict[str, Any]:
+    from inftool.train import train
+    from inftool.train.local import EMBEDDED_HF_CACHE
+
+    result = train(config, items, round_dir, EMBEDDED_HF_CACHE)
+    report_training(result)
+    if isinstance(result, Path):
+        return {"job": str(result)}
+    if result is None:
+        return {"skipped": True}
+    record: dict[str, Any] = {"checkpoint": str(result.checkpoint), "steps": result.steps,
+                              "seconds_per_step": result.seconds_per_step, "rewards": result.rewards}  # fmt: skip
+    if isinstance(config.lm.assistant, EmbeddedLMConfig):  # serve the policy as the base model was served
+        from inftool.lm.embedded import default_model_path
+        from inftool.lm.hf import export_hf_to_gguf
+
+        template = Path(config.lm.assistant.model_path or default_model_path())
+        gguf = round_dir / "train" / f"policy-{round_dir.name}.gguf"  # a name per round: caches key on it
+        record["gguf"] = str(export_hf_to_gguf(result.checkpoint, template, gguf, config.loop.policy_dtype))
+    return record
+
+
+def next_inputs(config: InftoolConfig, inputs: RoundInputs, trained: dict[str, Any] | None,
+                mix: dict[str, Any] | None) -> RoundInputs:  # fmt: skip
+    """The trained checkpoint becomes the assistant (and the trainer's base); the gap report's
+    weights and variations become the mix."""
+    assistant, trainer = inputs.assistant, inputs.trainer
+    if trained and trained.get("gguf") and isinstance(assistant, EmbeddedLMConfig):
+        assistant = assistant.model_copy(update={"model_path": trained["gguf"]})
+    elif trained and trained.get("checkpoint"):
+        temperature = assistant.temperature
+        assistant = HFLMConfig(path=trained["checkpoint"], temperature=temperature)
+    if trained and trained.get("checkpoint") and hasattr(trainer, "base"):
+        trainer = trainer.model_copy(update={"base": trained["checkpoint"]})
+    if not mix:
+        return RoundInputs(assistant, trainer, inputs.weights, inputs.domain_weights)
+    variations = [Scenario.model_validate(s) for s in mix["variations"]]
+    return RoundInputs(assistant, trainer, mix["weights"], mix["domain_weights"], variations)
+
+
+class Evaluator:
+    """BFCL + the held-out set for whichever assistant a round has; the set is built once."""
+
+    def __init__(self, config: InftoolConfig, toolsets: list[Toolset], run_dir: Path) -> None:
+        self.config, self.toolsets, self.run_dir = config, toolsets, run_dir
+        self.items: list[HeldoutItem] | None = None
+
+    def heldout(self, agents: Agents) -> list[HeldoutItem]:
+        if self.items is None:
+            cfg, config = self.config.loop.heldout, self.config
+
+            def build() -> list[HeldoutItem]:
+                return build_heldout(self.toolsets, agents.user, agents.assistant.system_prompt, cfg.items, cfg.seed,
+                                     config.scenarios.weights, config.scenarios.distractors,
+                                     config.scenarios.personas, config.synthesis.concurrency)  # fmt: skip
+
+            self.items = load_or_build_heldout(self.run_dir / "heldout" / "items.jsonl", build) if cfg.items else []
+        return self.items
+
+    def __call__(self, config: InftoolConfig, lms: dict[str, RoleLM], out_dir: Path) -> dict[str, Any]:
+        from inftool.eval import accuracy_table, bfcl_summary, evaluate_bfcl
+
+        record: dict[str, Any] = {"assistant": lms["assistant"].client.engine.name}
+        cfg = config.eval
+        if cfg.categories:
+            bfcl = evaluate_bfcl(lms["assistant"].client, cfg.categories, out_dir / "bfcl.jsonl", cfg.limit,
+                                 cfg.seed, cfg.concurrency, max_steps=cfg.multi_turn_steps)  # fmt: skip
+            print(accuracy_table(bfcl))
+            record["bfcl"], record["bfcl_summary"] = bfcl, bfcl_summary(bfcl)
+        agents = build_agents(config, lms)
+        items = self.heldout(agents)
+        if items:
+            results = score_heldout(items, agents.assistant, out_dir / "heldout.jsonl", cfg.concurrency, config.seed)
+            record["heldout"] = heldout_summary(results)
+            print(heldout_table(record["heldout"]))
+        return record
+
+
+def synthesize_step(config: InftoolConfig, scenarios: list[Scenario], lms: dict[str, RoleLM], round_dir: Path,
+                    seen: list[GatedTrajectory]) -> dict[str, Any]:  # fmt: skip
+    return synthesis_record(synthesize_round(config, scenarios, lms, round_dir, seen))
+
+
+def with_assistant(config: InftoolConfig, assistant: LMConfig, trainer: TrainerConfig) -> InftoolConfig:
+    return config.model_copy(update={"lm": config.lm.model_copy(update={"assistant": assistant}), "trainer": trainer})
+
+
+def run_rounds(config: InftoolConfig, toolsets: list[Toolset], run_dir: Path) -> list[dict[str, Any]]:
+    """The closed loop; returns one record per round (its steps' markers)."""
+    from inftool.lm import build_lms, configure_cache, usage_table, write_usage
+
+    configure_cache(run_dir)
+    lms = build_lms(config.lm)  # an unreachable endpoint stops the run here, before any episode
+    stages, evaluator = set(config.loop.stages), Evaluator(config, toolsets, run_dir)
+    inputs = RoundInputs(config.lm.assistant, config.trainer, config.scenarios.weights)
+    served = config.lm.assistant  # the config lms["assistant"] was built from
+    history: list[dict[str, Any]] = []
+    seen: list[GatedTrajectory] = []
+
+    def serve(assistant: LMConfig) -> InftoolConfig:
+        nonlocal served
+        round_config = with_assistant(config, assistant, inputs.trainer)
+        if assistant != served:
+            lms["assistant"] = build_lms(round_config.lm, roles=("assistant",))["assistant"]
+            served = assistant
+        return round_config
+
+    for index in range(config.loop.rounds):
+        round_dir = run_dir / f"round_{index}"
+        round_config = serve(inputs.assistant)
+        record: dict[str, Any] = {"round": index, "weights": inputs.weights, "domain_weights": inputs.domain_weights}
+        latest_eval = None
+        if index == 0 and "eval" in stages and config.loop.baseline:
+            latest_eval = record["baseline"] = step(round_dir, "baseline", evaluator, round_config, lms,
+                                                    round_dir / "baseline")  # fmt: skip
+        items: list[GatedTrajectory] = []
+        if "synthesize" in stages:
+            scenarios = round_scenarios(config, toolsets, index, inputs)
+            record["synthesize"] = step(round_dir, "synthesize", synthesize_step, round_config, scenarios, lms,
+                                        round_dir, seen)  # fmt: skip
+        if "synthesize" in stages or "train" in stages:
+            store = TrajectoryStore(round_dir / "data", config.data.shard_lines)
+            items = [*store.read("accepted"), *store.read("rejected")]
+        trained = None
+        if "train" in stages:
+            trained = record["train"] = step(round_dir, "train", train_step, round_config, items, round_dir)
+        seen += items
+        after = next_inputs(config, inputs, trained, None)
+        if "eval" in stages and after.assistant != inputs.assistant:
+            latest_eval = record["eval"] = step(round_dir, "eval", evaluator, serve(after.assistant), lms,
+                                                round_dir / "eval")  # fmt: skip
+        mix = None
+        if "reweight" in stages and latest_eval and latest_eval.get("heldout"):
+            mix = record["reweight"] = step(round_dir, "reweight", reweight, config, evaluator, round_dir, inputs,
+                                            index)  # fmt: skip
+        history.append(record)
+        inputs = next_inputs(config, inputs, trained, mix)
+    print()
+    print(usage_table(lms))
+    write_usage(lms, run_dir)
+    finish(history, run_dir)
+    return history
+
+
+def reweight(config: InftoolConfig, evaluator: Evaluator, round_dir: Path, inputs: RoundInputs,
+             index: int) -> dict[str, Any]:  # fmt: skip
+    """Held-out failures of this round's latest evaluation → the next round's mix."""
+    folder = round_dir / ("eval" if (round_dir / "eval" / "heldout.jsonl").is_file() else "baseline")
+    results = read_results(folder / "heldout.jsonl")
+    items = load_or_build_heldout(evaluator.run_dir / "heldout" / "items.jsonl", list)  # written by that evaluation
+    mix = next_mix(items, results, inputs.weights, [ts.name for ts in evaluator.toolsets],
+                   config.loop.weight_floor, config.loop.variations, index, config.seed)  # fmt: skip
+    print("next round's kind weights: " + ", ".join(f"{k} {w:.2f}" for k, w in mix["weights"].items()))
+    print(f"next round's variations of failed held-out items: {len(mix['variations'])}")
+    return mix
+
+
+def finish(history: list[dict[str, Any]], run_dir: Path) -> None:
+    from inftool.report import loop_table, write_report
+
+    (run_dir / "loop_summary.json").write_text(json.dumps(history, indent=2, default=str))
+    print()
+    print(loop_table(history))
+    print(f"report: {write_report(history, run_dir)}")
 
 
 def run(config: InftoolConfig, run_dir: Path, search_dirs: list[Path] = ()) -> list[Toolset]:  # type: ignore[assignment]
@@ -223,14 +454,6 @@ def run(config: InftoolConfig, run_dir: Path, search_dirs: list[Path] = ()) -> l
     save_toolsets(toolsets, run_dir)
     print_toolsets(toolsets)
     if config.mode == "run":
-        from inftool.lm import build_lms, configure_cache, usage_table, write_usage
-
-        configure_cache(run_dir)
-        lms = build_lms(config.lm)  # an unreachable endpoint stops the run here, before any episode
-        items = synthesize_round(config, toolsets, lms, run_dir)
-        report_training(train(config, items, run_dir / "round_0", EMBEDDED_HF_CACHE))
-        print()
-        print(usage_table(lms))
-        write_usage(lms, run_dir)
+        run_rounds(config, toolsets, run_dir)
     print(f"run dir: {run_dir}")
     return toolsets

@@ -171,9 +171,10 @@ def test_unreachable_lm_is_one_line_naming_role_and_url(inftool_cli):
 def test_run_writes_per_role_lm_usage(inftool_cli, tmp_path: Path):
     import json
 
-    result = inftool_cli("hydra.run.dir=run", "synthesis.episodes=2", "scenarios.weights={single: 1}")
+    result = inftool_cli("hydra.run.dir=run", "synthesis.episodes=2", "scenarios.weights={single: 1}",
+                         "loop.stages=[synthesize]")  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "accepted" in result.stdout and (tmp_path / "run" / "run_summary.json").is_file()
+    assert "accepted" in result.stdout and (tmp_path / "run" / "round_0" / "run_summary.json").is_file()
     usage = json.loads((tmp_path / "run" / "lm_usage.json").read_text())
     assert set(usage) == {"user", "assistant", "tools", "judge"}
     assert usage["assistant"]["backend"].startswith("embedded:")

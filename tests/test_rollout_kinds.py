@@ -7,7 +7,7 @@ import pytest
 
 from inftool.config import validate
 from inftool.lm import build_lms, configure_cache
-from inftool.loop import ingest, synthesize_round
+from inftool.loop import RoundInputs, ingest, round_scenarios, synthesize_round
 from inftool.recipes import compose_config
 from inftool.scenarios import KINDS
 
@@ -18,7 +18,9 @@ def trajectories(tmp_path_factory: pytest.TempPathFactory):
     config = validate(compose_config(["synthesis.episodes=8", "synthesis.concurrency=2", "seed=5"]))
     configure_cache(run_dir)
     toolsets = ingest(config, [])
-    items = synthesize_round(config, toolsets, build_lms(config.lm), run_dir)
+    scenarios = round_scenarios(config, toolsets, 0, RoundInputs(config.lm.assistant, config.trainer,
+                                                                 config.scenarios.weights))  # fmt: skip
+    items = synthesize_round(config, scenarios, build_lms(config.lm), run_dir)
     stored = [p for p in (run_dir / "data").glob("*ed-*.jsonl")]  # accepted and rejected shards
     assert sum(p.read_text().count("\n") for p in stored) == 8
     assert all(item.gates for item in items)  # every trajectory carries its gate verdicts

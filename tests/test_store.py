@@ -33,6 +33,7 @@ def command(run_dir: Path, url: str, *extra: str) -> list[str]:
         f"hydra.run.dir={run_dir}",
         f"synthesis.episodes={EPISODES}",
         "synthesis.concurrency=2",
+        "loop.stages=[synthesize]",
         *roles,
         *extra,
     ]
@@ -40,7 +41,7 @@ def command(run_dir: Path, url: str, *extra: str) -> list[str]:
 
 def stored_ids(run_dir: Path) -> list[str]:
     ids = []
-    for shard in sorted((run_dir / "data").glob("*ed-*.jsonl")):
+    for shard in sorted((run_dir / "round_0" / "data").glob("*ed-*.jsonl")):
         ids += [json.loads(line)["trajectory"]["id"] for line in shard.read_text().splitlines() if line.strip()]
     return ids
 
@@ -58,7 +59,7 @@ def test_sigkill_mid_run_then_resume(tmp_path: Path, slow_server: LoopbackServer
         command(run_dir, slow_server.url), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     deadline = time.time() + 120
-    while time.time() < deadline and len(stored_ids(run_dir) if (run_dir / "data").exists() else []) < 20:
+    while time.time() < deadline and len(stored_ids(run_dir) if (run_dir / "round_0" / "data").exists() else []) < 20:
         time.sleep(0.2)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -71,7 +72,8 @@ def test_sigkill_mid_run_then_resume(tmp_path: Path, slow_server: LoopbackServer
     after = stored_ids(run_dir)
     assert len(after) == len(set(after)) == EPISODES  # none twice, none lost
     assert set(before) <= set(after)
-    manifest = [json.loads(line)["id"] for line in (run_dir / "data" / "manifest.jsonl").read_text().splitlines()]
+    manifest_lines = (run_dir / "round_0" / "data" / "manifest.jsonl").read_text().splitlines()
+    manifest = [json.loads(line)["id"] for line in manifest_lines]
     assert sorted(manifest) == sorted(after)
 
 
@@ -83,9 +85,9 @@ def test_exports_read_back(tmp_path: Path, slow_server: LoopbackServer):
         command(run_dir, slow_server.url, exports), cwd=tmp_path, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    accepted = list(TrajectoryStore(run_dir / "data").read("accepted"))
+    accepted = list(TrajectoryStore(run_dir / "round_0" / "data").read("accepted"))
     assert accepted, "the loopback plan and the loopback assistant agree on some episodes"
-    out = run_dir / "exports"
+    out = run_dir / "round_0" / "exports"
     chat = [json.loads(line) for line in (out / "openai_chat.jsonl").read_text().splitlines()]
     assert len(chat) == len(accepted) and chat[0]["tools"][0]["type"] == "function"
     assert {m["role"] for m in chat[0]["messages"]} >= {"system", "user", "assistant"}
@@ -104,5 +106,5 @@ def test_exports_read_back(tmp_path: Path, slow_server: LoopbackServer):
     assert all(q["function"][0]["parameters"]["type"] == "dict" for q in questions)
     table = pq.read_table(out / "trajectories.parquet")
     assert table.num_rows == len(accepted) and set(table.column_names) >= {"id", "kind", "messages", "tools"}
-    summary = json.loads((run_dir / "run_summary.json").read_text())
+    summary = json.loads((run_dir / "round_0" / "run_summary.json").read_text())
     assert summary["episodes"] == EPISODES and set(summary["gate_pass_rate"]) >= {"format", "schema"}

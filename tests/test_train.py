@@ -135,6 +135,7 @@ def test_paper_recipe_writes_a_complete_openrlhf_job(tmp_path: Path):
             "trainer.submit=false",
             "synthesis.episodes=16",
             "synthesis.concurrency=8",
+            "loop.stages=[synthesize,train]",
             "hydra.run.dir=run",
             *urls,
             cwd=tmp_path,

@@ -30,3 +30,12 @@ class Plan(BaseModel):
     goal: str
     turns: list[PlannedTurn]
     withheld: dict[str, Any] = Field(default_factory=dict, description="clarify: values left out of the first message")
+
+    def first_decision(self, kind: str) -> list[PlannedCall]:
+        """What the assistant should do first: the first turn's calls, except that a chain's
+        later call needs the first result (multi_step), a missing value must be asked for
+        (clarify) and no offered tool fits (irrelevance)."""
+        if kind in ("clarify", "irrelevance") or not self.turns:
+            return []
+        calls = self.turns[0].calls
+        return calls[:1] if kind == "multi_step" else list(calls)

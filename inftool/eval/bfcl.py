@@ -1,9 +1,14 @@
 """BFCL evaluation of any `assistant` LM on BFCL's own data (the `bfcl-eval` package files).
 
-Each item's functions are offered as tools (names made valid, then mapped back), the model
-answers once, and the gates' matcher scores the calls against BFCL's possible answers with
-BFCL's AST semantics (`irrelevance` passes when no call is made). Per-item results go to a
-JSONL file so any failure can be read.
+Single-turn categories: each item's functions are offered as tools (names made valid, then
+mapped back), the model answers once, and the gates' matcher scores the calls against BFCL's
+possible answers with BFCL's AST semantics (`*irrelevance` passes when no call is made,
+`live_relevance` when one is). Java/JavaScript items are offered with their types mapped to
+JSON Schema and matched like Python ones (BFCL itself passes them as strings and parses them
+back). `multi_turn_*`: the model works turn by turn against BFCL's own tool classes from the
+package (its calls really execute and their results come back), then BFCL's own multi-turn
+checker replays them and compares the classes' state with the ground truth after every turn.
+Per-item results go to a JSONL file so any failure can be read.
 """
 
 from __future__ import annotations
@@ -18,12 +23,18 @@ from typing import Any
 
 from tqdm import tqdm
 
+from inftool.errors import UserError
 from inftool.eval_data import bfcl_category, bfcl_tools
 from inftool.gates.matcher import match_calls
 from inftool.lm import ChatRequest, LMCallError, RoleClient
 from inftool.specs.normalize import function_name
 
-NON_LIVE = ("simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance")
+NON_LIVE = ("simple_python", "simple_java", "simple_javascript", "multiple", "parallel", "parallel_multiple",
+            "irrelevance")  # fmt: skip
+LIVE = ("live_simple", "live_multiple", "live_parallel", "live_parallel_multiple", "live_irrelevance",
+        "live_relevance")  # fmt: skip
+MULTI_TURN = ("multi_turn_base", "multi_turn_miss_func", "multi_turn_miss_param", "multi_turn_long_context")
+CATEGORIES = (*NON_LIVE, *LIVE, *MULTI_TURN)
 SYSTEM = "You are a helpful assistant that can call functions. Call the functions the request needs, or answer in text."
 
 
@@ -44,7 +55,14 @@ def sample(category: str, limit: int | None, seed: int) -> list[tuple[dict, dict
     return [items[i] for i in picked]
 
 
-async def evaluate_item(client: RoleClient, category: str, entry: dict, answer: dict | None) -> ItemResult:
+async def evaluate_item(client: RoleClient, category: str, entry: dict, answer: dict | None,
+                        max_steps: int = 4) -> ItemResult:  # fmt: skip
+    if category.startswith("multi_turn"):
+        from inftool.eval.multi_turn import evaluate_multi_turn
+
+        assert answer is not None
+        passed, reason, calls = await evaluate_multi_turn(client, SYSTEM, entry, answer["ground_truth"], max_steps)
+        return ItemResult(entry["id"], category, passed, reason, calls)
     tools = bfcl_tools(entry["function"])
     offered = {function_name(name): name for name in tools}  # valid names for the model -> BFCL's names
     messages = [{"role": "system", "content": SYSTEM}, *entry["question"][0]]
@@ -58,19 +76,21 @@ async def evaluate_item(client: RoleClient, category: str, entry: dict, answer: 
     if category.endswith("irrelevance"):
         passed = not calls
         return ItemResult(entry["id"], category, passed, "" if passed else "called a function", shown)
+    if category == "live_relevance":
+        return ItemResult(entry["id"], category, bool(calls), "" if calls else "made no call", shown)
     assert answer is not None
     reason = match_calls(calls, answer["ground_truth"], tools)
     return ItemResult(entry["id"], category, reason is None, reason or "", shown)
 
 
 async def _evaluate(client: RoleClient, work: list[tuple[str, dict, dict | None]], concurrency: int,
-                    progress: bool) -> list[ItemResult]:  # fmt: skip
+                    progress: bool, max_steps: int) -> list[ItemResult]:  # fmt: skip
     gate = asyncio.Semaphore(concurrency)
     bar = tqdm(total=len(work), unit="item", desc="BFCL", disable=not progress, dynamic_ncols=True)
 
     async def one(category: str, entry: dict, answer: dict | None) -> ItemResult:
         async with gate:
-            result = await evaluate_item(client, category, entry, answer)
+            result = await evaluate_item(client, category, entry, answer, max_steps)
         bar.update()
         return result
 
@@ -81,10 +101,14 @@ async def _evaluate(client: RoleClient, work: list[tuple[str, dict, dict | None]
 
 
 def evaluate_bfcl(client: RoleClient, categories: Sequence[str], out_path: Path, limit: int | None = None,
-                  seed: int = 0, concurrency: int = 4, progress: bool = True) -> dict[str, float]:  # fmt: skip
+                  seed: int = 0, concurrency: int = 4, progress: bool = True,
+                  max_steps: int = 4) -> dict[str, float]:  # fmt: skip
     """Accuracy per category; every item's result is written to `out_path` (JSONL)."""
+    unknown = sorted(set(categories) - set(CATEGORIES))
+    if unknown:
+        raise UserError(f"eval.categories: unknown BFCL category {unknown} (allowed: {', '.join(CATEGORIES)})")
     work = [(c, entry, answer) for c in categories for entry, answer in sample(c, limit, seed)]
-    results = asyncio.run(_evaluate(client, work, concurrency, progress))
+    results = asyncio.run(_evaluate(client, work, concurrency, progress, max_steps))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with out_path.open("w", encoding="utf-8") as out:
         for r in results:
@@ -96,8 +120,46 @@ def evaluate_bfcl(client: RoleClient, categories: Sequence[str], out_path: Path,
     return accuracy
 
 
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def _weighted(accuracy: dict[str, float], counts: dict[str, int], categories: Sequence[str]) -> float:
+    total = sum(counts.get(c, 0) for c in categories)
+    return sum(accuracy.get(c, 0.0) * counts.get(c, 0) for c in categories) / total if total else 0.0
+
+
+def bfcl_summary(accuracy: dict[str, float], counts: dict[str, int] | None = None) -> dict[str, Any]:
+    """BFCL's V3 and V4 overall formulas over whatever categories ran (a category that did not
+    run counts as 0, as BFCL counts it; `covered` says which ran). Live groups are weighted by
+    item count, as BFCL weights them; `counts` defaults to the full category sizes."""
+    counts = counts or {c: len(bfcl_category(c)) for c in accuracy if c.startswith("live")}
+    acc = lambda c: accuracy.get(c, 0.0)  # noqa: E731
+    simple = _mean([acc("simple_python"), acc("simple_java"), acc("simple_javascript")])
+    non_live_ast = [simple, acc("multiple"), acc("parallel"), acc("parallel_multiple")]
+    live_ast = LIVE[:4]
+    multi_turn = _mean([acc(c) for c in MULTI_TURN])
+    v3_non_live = _mean([*non_live_ast, acc("irrelevance")])
+    v3_live = _weighted(accuracy, counts, LIVE)
+    v4_non_live, v4_live = _mean(non_live_ast), _weighted(accuracy, counts, live_ast)
+    irrelevance = _mean([acc("irrelevance"), acc("live_irrelevance")])
+    v4 = (10 * v4_non_live + 10 * v4_live + 10 * irrelevance + 30 * multi_turn + 40 * 0.0) / 100  # agentic: not run
+    return {
+        "v3": {"overall": _mean([v3_non_live, v3_live, multi_turn]), "non_live": v3_non_live, "live": v3_live,
+               "multi_turn": multi_turn},
+        "v4": {"overall": v4, "non_live": v4_non_live, "live": v4_live, "irrelevance": irrelevance,
+               "multi_turn": multi_turn, "agentic": 0.0},
+        "covered": sorted(accuracy),
+    }  # fmt: skip
+
+
 def accuracy_table(accuracy: dict[str, float], counts: dict[str, int] | None = None) -> str:
-    lines = [f"{'BFCL category':<24}{'accuracy':>10}"]
-    lines += [f"{c:<24}{a:>10.1%}" for c, a in accuracy.items()]
-    lines.append(f"{'mean':<24}{sum(accuracy.values()) / max(1, len(accuracy)):>10.1%}")
+    lines = [f"{'BFCL category':<26}{'accuracy':>10}"]
+    lines += [f"{c:<26}{a:>10.1%}" for c, a in accuracy.items()]
+    lines.append(f"{'mean of these':<26}{_mean(list(accuracy.values())):>10.1%}")
+    summary = bfcl_summary(accuracy, counts)
+    lines.append(f"{'BFCL V3 overall':<26}{summary['v3']['overall']:>10.1%}")
+    lines.append(f"{'BFCL V4 overall':<26}{summary['v4']['overall']:>10.1%}  (agentic not run: 0, as BFCL counts it)")
+    if len(accuracy) < len(CATEGORIES):
+        lines.append(f"  {len(CATEGORIES) - len(accuracy)} categories not run count as 0 in V3/V4")
     return "\n".join(lines)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from inftool.config import HFLMConfig
 from inftool.errors import UserError
@@ -86,3 +87,79 @@ def export_gguf_to_hf(gguf_path: Path, out_dir: Path) -> Path:
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     return out_dir
+
+
+_LLAMA_TENSORS = {  # GGUF name (per block: blk.N.) -> transformers name (model.layers.N.)
+    "attn_norm": "input_layernorm", "ffn_norm": "post_attention_layernorm", "attn_q": "self_attn.q_proj",
+    "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj", "attn_output": "self_attn.o_proj",
+    "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj",
+}  # fmt: skip
+
+
+def _permute_qk(weights: Any, n_head: int) -> Any:
+    """llama.cpp stores Q/K rows interleaved per head (its converter's `permute`)."""
+    return (
+        weights.reshape(n_head, 2, weights.shape[0] // n_head // 2, *weights.shape[1:])
+        .swapaxes(1, 2)
+        .reshape(weights.shape)
+    )
+
+
+def export_hf_to_gguf(checkpoint: Path, template_gguf: Path, out_path: Path, dtype: str = "f32") -> Path:
+    """A trained llama-family checkpoint → GGUF, with the metadata and tokenizer of the GGUF it
+    was trained from, so the embedded backend (grammar-constrained, fast) serves the trained
+    policy exactly as it served the base model. `dtype` of the matrices: f32 keeps every update
+    (small RL steps vanish below f16's or q8_0's resolution), f16/q8_0 trade that for speed."""
+    import logging
+
+    import gguf
+    import numpy as np
+    from safetensors.numpy import load_file
+
+    logging.getLogger("gguf").setLevel(logging.WARNING)  # its writer logs every file at INFO
+
+    template = gguf.GGUFReader(template_gguf)
+    arch = template.fields["general.architecture"].contents()
+    if arch != "llama":
+        raise UserError(f"GGUF export supports llama-family models only ({template_gguf} is '{arch}')")
+    n_head = template.fields["llama.attention.head_count"].contents()
+    n_head_kv = template.fields["llama.attention.head_count_kv"].contents()
+    weights = load_file(str(checkpoint / "model.safetensors"))
+    file_type = {"f32": gguf.LlamaFileType.ALL_F32, "f16": gguf.LlamaFileType.MOSTLY_F16,
+                 "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0}[dtype]  # fmt: skip
+    writer = gguf.GGUFWriter(str(out_path), arch)
+    for key, field in template.fields.items():
+        if key.startswith("GGUF.") or key == "general.architecture":
+            continue
+        value = field.contents()
+        if key == "general.file_type":
+            value = int(file_type)
+        sub_type = field.types[1] if field.types[0] == gguf.GGUFValueType.ARRAY else None
+        writer.add_key_value(key, value, field.types[0], sub_type)
+    for tensor in template.tensors:
+        name = tensor.name
+        if name == "token_embd.weight":
+            source = "model.embed_tokens.weight"
+        elif name == "output_norm.weight":
+            source = "model.norm.weight"
+        elif name == "output.weight":
+            source = "lm_head.weight"
+        else:
+            _, block, part, _ = name.split(".")
+            source = f"model.layers.{block}.{_LLAMA_TENSORS[part]}.weight"
+        data = weights[source].astype(np.float32)
+        if name.endswith("attn_q.weight"):
+            data = _permute_qk(data, n_head)
+        elif name.endswith("attn_k.weight"):
+            data = _permute_qk(data, n_head_kv)
+        if data.ndim == 2 and dtype == "q8_0":
+            q8 = gguf.GGMLQuantizationType.Q8_0
+            writer.add_tensor(name, gguf.quants.quantize(data, q8), raw_dtype=q8)
+        else:  # norms stay f32, as llama.cpp's converter keeps them
+            writer.add_tensor(name, data.astype(np.float16) if data.ndim == 2 and dtype == "f16" else data)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return out_path

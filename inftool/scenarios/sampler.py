@@ -77,21 +77,33 @@ def kinds_for(n: int, weights: dict[str, float], rng: random.Random) -> list[Sce
 
 
 class ScenarioSampler:
-    def __init__(self, toolsets: Sequence[Toolset], distractors: int = 2, seed: int = 0, personas: Sequence[str] = ()):
+    def __init__(self, toolsets: Sequence[Toolset], distractors: int = 2, seed: int = 0, personas: Sequence[str] = (),
+                 prefix: str = "s"):  # fmt: skip
         self.toolsets = [ts for ts in toolsets if ts.tools]
         if not self.toolsets:
             raise UserError("scenarios: no toolset has any tool to sample from")
         self.distractors = distractors
         self.seed = seed
+        self.prefix = prefix  # scenario ids: PREFIX{seed}-{index}
         self.personas = list(personas) or ["a busy professional"]
         self.chains = {ts.name: find_chains(ts.tools) for ts in self.toolsets}
 
-    def sample(self, n: int, weights: dict[str, float]) -> list[Scenario]:
+    def sample(
+        self, n: int, weights: dict[str, float], domain_weights: dict[str, float] | None = None
+    ) -> list[Scenario]:
+        """`n` scenarios, kinds apportioned by `weights`; toolsets (domains) uniform, or drawn by
+        `domain_weights` (the gap report's next mix; a domain it does not name keeps weight 1)."""
         rng = random.Random(self.seed)
-        return [self.one(kind, index, rng) for index, kind in enumerate(kinds_for(n, weights, rng))]
+        domains = [max(0.0, (domain_weights or {}).get(ts.name, 1.0)) for ts in self.toolsets]
+        if domain_weights and sum(domains) <= 0:
+            raise UserError("domain weights: at least one toolset needs a weight above 0")
+        return [
+            self.one(kind, index, rng, domains if domain_weights else None)
+            for index, kind in enumerate(kinds_for(n, weights, rng))
+        ]
 
-    def one(self, kind: ScenarioKind, index: int, rng: random.Random) -> Scenario:
-        toolset = rng.choice(self.toolsets)
+    def one(self, kind: ScenarioKind, index: int, rng: random.Random, domains: list[float] | None = None) -> Scenario:
+        toolset = rng.choices(self.toolsets, weights=domains)[0] if domains else rng.choice(self.toolsets)
         if kind == "multi_step" and not self.chains[toolset.name]:
             with_chains = [ts for ts in self.toolsets if self.chains[ts.name]]
             if not with_chains:
@@ -100,7 +112,7 @@ class ScenarioSampler:
                 toolset = rng.choice(with_chains)
         if kind == "irrelevance" and len(self.toolsets) == 1 and len(toolset.tools) < 2:
             kind = "single"
-        base = {"id": f"s{self.seed}-{index:05d}", "kind": kind, "toolset": toolset.name,
+        base = {"id": f"{self.prefix}{self.seed}-{index:05d}", "kind": kind, "toolset": toolset.name,
                 "domain": toolset.name, "persona": rng.choice(self.personas), "seed": rng.randrange(2**31)}  # fmt: skip
         return Scenario(**base, **getattr(self, f"_{kind}")(toolset, rng))
 

@@ -29,11 +29,7 @@ def planned_first_decision(item: GatedTrajectory) -> dict[str, Any] | None:
     traj, plan = item.trajectory, item.trajectory.plan
     if traj.status != "completed" or plan is None or len(traj.messages) < 2:
         return None
-    calls = plan.turns[0].calls
-    if traj.scenario.kind == "multi_step":
-        calls = calls[:1]  # the chain's later call needs the first result
-    elif traj.scenario.kind == "clarify":
-        calls = []  # the right first move is to ask
+    calls = plan.first_decision(traj.scenario.kind)
     tools = {t.name: t for t in traj.scenario.offered}
     if any(c.name not in tools or validation_error(tools[c.name], c.arguments) for c in calls):
         return None
