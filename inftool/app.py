@@ -49,6 +49,17 @@ def write_run_config(run_dir: Path, cfg: DictConfig, secrets: set[str]) -> None:
         (hydra_dir / name).write_text(yaml.safe_dump(data, sort_keys=False))
 
 
+def recipe_file(search_dirs: list[Path]) -> Path | None:
+    """The chosen recipe's YAML file (optimized programs are saved and found beside it)."""
+    from inftool.recipes import recipe_dirs
+
+    name = HydraConfig.get().runtime.choices.get("recipe")
+    for folder in recipe_dirs(search_dirs) if name else []:
+        if (folder / f"{name}.yaml").is_file():
+            return (folder / f"{name}.yaml").resolve()
+    return None
+
+
 @hydra.main(config_path="pkg://inftool.conf", config_name="config", version_base="1.3")
 def hydra_app(cfg: DictConfig) -> Any:
     try:
@@ -59,7 +70,7 @@ def hydra_app(cfg: DictConfig) -> Any:
         write_run_config(run_dir, cfg, secrets)
         from inftool.loop import run
 
-        return run(config, run_dir, config_search_dirs())
+        return run(config, run_dir, config_search_dirs(), recipe_file(config_search_dirs()))
     except UserError as exc:
         print(f"inftool: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)

@@ -199,8 +199,8 @@ class EvalConfig(StrictModel):
     multi_turn_steps: PositiveInt = Field(4, description="model steps per user turn in multi_turn_* items")
 
 
-LoopStage = Literal["synthesize", "train", "eval", "reweight"]
-LOOP_STAGES: tuple[LoopStage, ...] = ("synthesize", "train", "eval", "reweight")
+LoopStage = Literal["optimize", "synthesize", "train", "eval", "reweight"]
+LOOP_STAGES: tuple[LoopStage, ...] = ("synthesize", "train", "eval", "reweight")  # the default; optimize is opt-in
 
 
 class HeldoutConfig(StrictModel):
@@ -223,6 +223,19 @@ class LoopConfig(StrictModel):
     policy_dtype: Literal["f32", "f16", "q8_0"] = Field(
         "f32", description="GGUF the trained policy is served from (embedded assistant); f32 keeps small RL updates"
     )
+
+
+class OptimizeConfig(StrictModel):
+    """The optimize stage: compile agents' DSPy programs with a DSPy optimizer and gate-based metrics."""
+
+    optimizer: TargetConfig = Field(default_factory=lambda: TargetConfig.model_validate(
+        {"_target_": "dspy.BootstrapFewShot", "max_bootstrapped_demos": 2, "max_labeled_demos": 0}))  # fmt: skip
+    agents: list[Literal["user", "tools", "assistant"]] = Field(default_factory=lambda: ["tools", "user"])
+    examples: PositiveInt = Field(4, description="training examples per agent (tool calls, scenarios, decisions)")
+    reflection_role: Literal["user", "assistant", "tools", "judge"] = Field(
+        "judge", description="the LM role GEPA reflects with and MIPROv2 proposes instructions with"
+    )
+    save_to: Literal["recipe", "run"] = Field("run", description="recipe: recipes/NAME.<agent>.json; run: RUN/")
 
 
 class AgentsConfig(StrictModel):
@@ -315,6 +328,7 @@ class InftoolConfig(StrictModel):
     trainer: TrainerConfig = NoTrainerConfig()
     eval: EvalConfig = EvalConfig()
     loop: LoopConfig = LoopConfig()
+    optimize: OptimizeConfig = OptimizeConfig()
     lm: LMRolesConfig
     toolset: str | None = Field(None, description="serve mode: the toolset to serve")
     port: int = Field(8765, ge=0, le=65535, description="serve mode: the HTTP port")

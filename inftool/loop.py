@@ -34,6 +34,7 @@ from inftool.eval.heldout import (
 )
 from inftool.gates import DedupGate, GateChain
 from inftool.gates.records import GatedTrajectory
+from inftool.gates.reward import GatedReward
 from inftool.lm import RoleLM
 from inftool.mcp import ExternalServer, connect, simulated_server
 from inftool.rollout import Agents, Limits, Trajectory, run_synthesis, summary_table
@@ -379,7 +380,51 @@ def with_assistant(config: InftoolConfig, assistant: LMConfig, trainer: TrainerC
     return config.model_copy(update={"lm": config.lm.model_copy(update={"assistant": assistant}), "trainer": trainer})
 
 
-def run_rounds(config: InftoolConfig, toolsets: list[Toolset], run_dir: Path) -> list[dict[str, Any]]:
+def with_saved_programs(config: InftoolConfig, recipe: Path | None) -> InftoolConfig:
+    """`recipes/NAME.<agent>.json` beside the recipe is loaded when `agents.<agent>.program` is unset."""
+    updates = {}
+    for role in ("user", "assistant", "tools"):
+        agent = getattr(config.agents, role)
+        saved = recipe.with_name(f"{recipe.stem}.{role}.json") if recipe else None
+        if agent.program is None and saved is not None and saved.is_file():
+            print(f"agents.{role}: loading the optimized program {saved}")
+            updates[role] = agent.model_copy(update={"program": str(saved)})
+    return config.model_copy(update={"agents": config.agents.model_copy(update=updates)}) if updates else config
+
+
+def optimize_step(config: InftoolConfig, toolsets: list[Toolset], lms: dict[str, RoleLM], run_dir: Path,
+                  recipe: Path | None) -> dict[str, Any]:  # fmt: skip
+    """Compile the chosen agents (round 0, before synthesis); returns per agent its saved program."""
+    from inftool.optimize import compile as opt
+    from inftool.optimize import compile_agents, program_paths
+
+    cfg, agents = config.optimize, build_agents(config, lms)
+    sampler = ScenarioSampler(toolsets, config.scenarios.distractors, config.seed + 777, config.scenarios.personas,
+                              prefix="o")  # fmt: skip
+    scenarios = sampler.sample(cfg.examples, config.scenarios.weights)
+    limits = Limits(max_turns=config.synthesis.max_turns, max_calls=config.synthesis.max_calls)
+    trainees: dict[str, Any] = {}
+    if "tools" in cfg.agents:
+        trainees["tools"] = (opt.tools_trainee(agents.tools), opt.tools_examples(toolsets, cfg.examples, config.seed),
+                             opt.tool_result_metric)  # fmt: skip
+    if "user" in cfg.agents:
+        trainees["user"] = (opt.user_trainee(agents, build_gates(config, lms), limits),
+                            opt.scenario_examples(scenarios), opt.accepted_metric)  # fmt: skip
+    if "assistant" in cfg.agents:
+        examples = asyncio.run(opt.assistant_examples(scenarios, agents.user, agents.assistant.system_prompt))
+        reward = GatedReward(config.gates.reward.names, config.gates.reward.arguments)
+        trainees["assistant"] = (opt.assistant_trainee(agents.assistant), examples, opt.reward_metric(reward))
+    return compile_agents(cfg, trainees, lms, program_paths(recipe, run_dir, cfg.save_to))
+
+
+def with_programs(config: InftoolConfig, compiled: dict[str, Any]) -> InftoolConfig:
+    updates = {role: getattr(config.agents, role).model_copy(update={"program": r["program"]})
+               for role, r in compiled.items()}  # fmt: skip
+    return config.model_copy(update={"agents": config.agents.model_copy(update=updates)})
+
+
+def run_rounds(config: InftoolConfig, toolsets: list[Toolset], run_dir: Path,
+               recipe: Path | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """The closed loop; returns one record per round (its steps' markers)."""
     from inftool.lm import build_lms, configure_cache, usage_table, write_usage
 
@@ -399,10 +444,16 @@ def run_rounds(config: InftoolConfig, toolsets: list[Toolset], run_dir: Path) ->
             served = assistant
         return round_config
 
+    compiled: dict[str, Any] = {}
+    if "optimize" in stages:  # round 0, first: the compiled programs serve every later step
+        compiled = step(run_dir / "round_0", "optimize", optimize_step, config, toolsets, lms, run_dir, recipe)
+        config = with_programs(config, compiled)
     for index in range(config.loop.rounds):
         round_dir = run_dir / f"round_{index}"
         round_config = serve(inputs.assistant)
         record: dict[str, Any] = {"round": index, "weights": inputs.weights, "domain_weights": inputs.domain_weights}
+        if index == 0 and compiled:
+            record["optimize"] = compiled
         latest_eval = None
         if index == 0 and "eval" in stages and config.loop.baseline:
             latest_eval = record["baseline"] = step(round_dir, "baseline", evaluator, round_config, lms,
@@ -458,7 +509,9 @@ def finish(history: list[dict[str, Any]], run_dir: Path) -> None:
     print(f"report: {write_report(history, run_dir)}")
 
 
-def run(config: InftoolConfig, run_dir: Path, search_dirs: list[Path] = ()) -> list[Toolset]:  # type: ignore[assignment]
+def run(
+    config: InftoolConfig, run_dir: Path, search_dirs: list[Path] = (), recipe: Path | None = None
+) -> list[Toolset]:  # type: ignore[assignment]
     if config.mode == "eval":
         evaluate(config, run_dir)
         return []
@@ -471,6 +524,6 @@ def run(config: InftoolConfig, run_dir: Path, search_dirs: list[Path] = ()) -> l
         toolsets = curate_pool(config, toolsets, run_dir)
     save_toolsets(toolsets, run_dir)
     if config.mode == "run":
-        run_rounds(config, toolsets, run_dir)
+        run_rounds(with_saved_programs(config, recipe), toolsets, run_dir, recipe)
     print(f"run dir: {run_dir}")
     return toolsets
