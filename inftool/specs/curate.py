@@ -53,6 +53,12 @@ def tool_text(tool: ToolSpec) -> str:
     return " ".join(VERBS.get(w, w) for w in text.split())
 
 
+def topic_text(tool: ToolSpec) -> str:
+    """Name and description without verbs and API boilerplate: what the tool is about."""
+    words = f"{_words(tool.name)} {tool.description[:300].lower()}".split()
+    return " ".join(w for w in words if VERBS.get(w, w) not in GENERIC and w not in VERBS.values())
+
+
 @dataclass
 class CurationReport:
     tools_before: int
@@ -134,19 +140,21 @@ def _documentation(tool: ToolSpec) -> tuple[int, int]:
 
 
 def domain_names(texts: Sequence[str], labels: np.ndarray) -> dict[int, str]:
-    """Each cluster's name: its two most over-represented non-generic words."""
+    """Each cluster's name: its two words that are both frequent in it and much rarer outside
+    (frequency x log lift; words with digits are ids, not topics)."""
     overall: Counter[str] = Counter()
     per: dict[int, Counter[str]] = {}
     for text, label in zip(texts, labels, strict=True):
-        words = {w for w in re.findall(r"[a-z][a-z0-9]+", text) if w not in GENERIC and len(w) > 2}
+        words = {w for w in re.findall(r"[a-z]{3,}", text) if w not in GENERIC and w not in VERBS.values()}
         overall.update(words)
         per.setdefault(int(label), Counter()).update(words)
     total = max(1, len(texts))
+    sizes = Counter(int(x) for x in labels)
     names = {}
     for label, counts in per.items():
-        size = sum(1 for x in labels if x == label)
-        lift = {w: (c / size) / (overall[w] / total) * min(1.0, c / 3) for w, c in counts.items()}
-        top = sorted(lift, key=lambda w: (-lift[w], w))[:2]
+        size = sizes[label]
+        score = {w: (c / size) * np.log((c / size) / (overall[w] / total)) for w, c in counts.items() if c >= 2}
+        top = sorted((w for w in score if score[w] > 0), key=lambda w: (-score[w], w))[:2]
         names[label] = "_".join(top) or f"domain_{label}"
     unique = unique_names([names[label] for label in sorted(names)])
     return dict(zip(sorted(names), unique, strict=True))
@@ -160,12 +168,15 @@ def curate(toolsets: Sequence[Toolset], domains: int = 15, merge_threshold: floa
     texts = [tool_text(tool) for _, tool in pool]
     if not pool:
         return [], CurationReport(0, 0, {}, embedder=embedder)
+    topics = [topic_text(tool) for _, tool in pool]  # domains: what a tool is about, not its verb
     if embedder == "minilm":
-        similarity = clustering = minilm_vectors(texts)
+        similarity = minilm_vectors(texts)
+        clustering = minilm_vectors(topics)
     else:
-        similarity, clustering = tfidf_vectors(texts, dims, seed)
+        similarity, _ = tfidf_vectors(texts, dims, seed)
+        _, clustering = tfidf_vectors(topics, dims, seed)
     labels = kmeans_labels(clustering, domains, seed)
-    names = domain_names(texts, labels)
+    names = domain_names(topics, labels)
     dropped: set[int] = set()
     merged: dict[str, list[str]] = {}
     for group in near_duplicate_groups(similarity, labels, merge_threshold):
