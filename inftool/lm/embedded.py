@@ -107,6 +107,24 @@ class EmbeddedEngine:
     def where(self) -> str:
         return str(self.model.path)
 
+    def _calls_until_repeat(self, **kwargs: Any) -> tuple[str, str | None, int]:
+        """Stream a tool-call completion and stop once the model repeats a call it already made:
+        a small model under a call grammar loops on its last call until max_tokens, and identical
+        repeats are dropped anyway (`_split_tool_output`), so those tokens are pure waste.
+        Returns (text, finish reason, completion tokens)."""
+        text, finish, tokens = "", None, 0
+        for chunk in self.model.llama.create_chat_completion(stream=True, **kwargs):
+            choice = chunk["choices"][0]
+            piece = choice.get("delta", {}).get("content") or ""
+            tokens += bool(piece)
+            text += piece
+            finish = choice.get("finish_reason") or finish
+            if "}" in piece:
+                calls = complete_calls_prefix(text)
+                if len(calls) >= 2 and calls[-1] in calls[:-1]:
+                    return text, "stop", tokens
+        return text, finish, tokens
+
     def complete(self, request: ChatRequest) -> ChatResult:
         schema = request.response_schema
         if request.tools and request.tool_choice != "none":
@@ -116,22 +134,21 @@ class EmbeddedEngine:
             self._calls += 1
             seed = request.seed if request.seed is not None else self.cfg.seed * 100_003 + self._calls
             start = time.perf_counter()
-            response = self.model.llama.create_chat_completion(
-                messages=plain_messages(request),
-                temperature=temperature,
-                max_tokens=request.max_tokens or self.cfg.max_tokens,
-                seed=seed,
-                stop=request.stop,
-                grammar=grammar_for(json.dumps(schema, sort_keys=True)) if schema else None,
-            )
+            kwargs = {"messages": plain_messages(request), "temperature": temperature, "seed": seed,
+                      "max_tokens": request.max_tokens or self.cfg.max_tokens, "stop": request.stop,
+                      "grammar": grammar_for(json.dumps(schema, sort_keys=True)) if schema else None}  # fmt: skip
+            if request.tools:
+                text, finish, completion_tokens = self._calls_until_repeat(**kwargs)
+                prompt_tokens = max(0, self.model.llama.n_tokens - completion_tokens)
+            else:
+                response = self.model.llama.create_chat_completion(**kwargs)
+                choice, usage = response["choices"][0], response.get("usage") or {}
+                text, finish = choice["message"].get("content") or "", choice.get("finish_reason")
+                prompt_tokens, completion_tokens = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
             latency = time.perf_counter() - start
-        choice = response["choices"][0]
-        text = choice["message"].get("content") or ""
-        usage = response.get("usage") or {}
         result = ChatResult(
-            content=text, prompt_tokens=usage.get("prompt_tokens", 0),
-            completion_tokens=usage.get("completion_tokens", 0), model=self.name,
-            finish_reason=choice.get("finish_reason"), latency_s=latency,
+            content=text, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, model=self.name,
+            finish_reason=finish, latency_s=latency,
         )  # fmt: skip
         if request.tools and request.tool_choice != "none":
             return _split_tool_output(result, request.tools)
