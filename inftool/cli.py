@@ -24,10 +24,13 @@ GROUPS = {
     "gates": "the verification chain (order, on/off, thresholds) and the gated-reward weights",
     "data": "the store's shard size and the exports written after synthesis",
     "trainer": "how the round trains the policy: TRL on the CPU, or an OpenRLHF job folder for Ray",
+    "eval": "BFCL categories (non-live, live, multi_turn), items per category, steps per multi-turn turn",
+    "loop": "rounds, stages (optimize synthesize train eval reweight), held-out set, gap re-weighting",
+    "optimize": "the DSPy optimizer (BootstrapFewShot, GEPA, MIPROv2), agents to compile, where to save",
+    "curation": "large pools: embed, cluster into domains, merge near-duplicates (off by default)",
 }
 KEYS = {
-    "mode": "run (synthesize, gate, store, export, train) | ingest | serve (MCP server) | eval (BFCL)",
-    "eval": "mode=eval: categories, limit (items per category), seed, concurrency",
+    "mode": "run (the loop: rounds of synthesize, train, eval, reweight) | ingest | serve (MCP) | eval (BFCL only)",
     "seed": "seed for every sampler and LM",
     "toolsets": "NAME: {path: spec file or folder, format: auto|openapi|openai|bfcl|mcp}",
     "synthesis": "episodes, concurrency, max_turns, max_calls",

@@ -1,6 +1,7 @@
-"""The loop driver: ingest the toolsets, then `loop.rounds` rounds of
+"""The loop driver: ingest the toolsets (curated into domains when asked), then `loop.rounds`
+rounds of
 
-    [baseline eval, round 0] → synthesize → gate → store → train → evaluate → re-weight
+    [optimize, baseline eval: round 0] → synthesize → gate → store → train → evaluate → re-weight
 
 each step a plain function of the validated config and typed records. Every step writes its
 result as a marker (RUN/round_N/<step>.done.json); rerunning the same run dir skips finished

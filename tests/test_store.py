@@ -68,7 +68,7 @@ def test_sigkill_mid_run_then_resume(tmp_path: Path, slow_server: LoopbackServer
 
     rerun = subprocess.run(command(run_dir, slow_server.url), cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
-    assert f"already in {run_dir / 'data'}" in rerun.stdout
+    assert f"already in {run_dir / 'round_0' / 'data'}" in rerun.stdout
     after = stored_ids(run_dir)
     assert len(after) == len(set(after)) == EPISODES  # none twice, none lost
     assert set(before) <= set(after)
