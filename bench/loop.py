@@ -30,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
     overrides = [f"hydra.run.dir={args.run_dir}", f"loop.rounds={args.rounds}", f"synthesis.episodes={args.episodes}",
                  f"trainer.steps={args.steps}", f"trainer.learning_rate={args.lr}", f"eval.limit={args.limit}",
-                 f"eval.categories=[{','.join(NON_LIVE)}]", "loop.heldout.items=24"]  # fmt: skip
+                 f"eval.categories=[{','.join(NON_LIVE)}]", "loop.heldout.items=16"]  # fmt: skip
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "inftool", *overrides], check=True)
     wall = time.perf_counter() - start
