@@ -26,10 +26,10 @@ from inftool.scenarios import Scenario
 from inftool.specs import Toolset, ToolSpec
 from inftool.specs.schema import validation_error
 
-Metric = Callable[..., float]
+Metric = Callable[..., float]  # (example, prediction, trace=None, *GEPA's pred_name, pred_trace)
 
 
-def tool_result_metric(example: dspy.Example, prediction: dspy.Prediction, trace: Any = None) -> float:
+def tool_result_metric(example: dspy.Example, prediction: dspy.Prediction, trace: Any = None, *_: Any) -> float:
     """1 when the simulated result fits the tool's result schema and echoes the ids it was given."""
     if prediction.is_error or not isinstance(prediction.result, dict):
         return 0.0
@@ -85,7 +85,7 @@ def user_trainee(agents: Agents, chain: GateChain, limits: Limits) -> dspy.Modul
     return UserSimulatorTrainee()
 
 
-def accepted_metric(example: dspy.Example, prediction: dspy.Prediction, trace: Any = None) -> float:
+def accepted_metric(example: dspy.Example, prediction: dspy.Prediction, trace: Any = None, *_: Any) -> float:
     return float(prediction.accepted)
 
 
@@ -107,7 +107,7 @@ def assistant_trainee(assistant: Any) -> dspy.Module:
 
 
 def reward_metric(reward: GatedReward) -> Metric:
-    def metric(example: dspy.Example, prediction: dspy.Prediction, trace: Any = None) -> float:
+    def metric(example: dspy.Example, prediction: dspy.Prediction, trace: Any = None, *_: Any) -> float:
         return reward.score_calls(prediction.calls, example.label, prediction.text)
 
     return metric
