@@ -144,10 +144,18 @@ def print_toolsets(toolsets: list[Toolset]) -> None:
 
 
 def save_toolsets(toolsets: list[Toolset], run_dir: Path) -> None:
+    """An index of the pool (a line per toolset: its tools' names, domains and sources; the
+    schemas stay in the specs, and each trajectory carries the ones it offered)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     with (run_dir / "toolsets.jsonl").open("w") as out:
         for ts in toolsets:
-            out.write(ts.model_dump_json() + "\n")
+            tools = [t.model_dump(include={"name", "domain", "source"}) for t in ts.tools]
+            out.write(json.dumps({"name": ts.name, "source": ts.source, "format": ts.source_format, "tools": tools})
+                      + "\n")  # fmt: skip
+
+
+def save_issues(toolsets: list[Toolset], run_dir: Path) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
     with (run_dir / "spec_issues.jsonl").open("w") as out:
         for ts in toolsets:
             for issue in ts.issues:
@@ -521,6 +529,7 @@ def run(
         serve(config, toolsets)
         return toolsets
     print_toolsets(toolsets)
+    save_issues(toolsets, run_dir)
     if config.curation.enabled:
         toolsets = curate_pool(config, toolsets, run_dir)
     save_toolsets(toolsets, run_dir)

@@ -38,14 +38,16 @@ def find_chains(tools: Sequence[ToolSpec]) -> list[ChainLink]:
     for target in tools:
         props = target.parameters.get("properties", {})
         for arg in target.parameters.get("required", []):
-            if _norm(arg).endswith("id"):
-                arg_type = (props.get(arg) or {}).get("type", "string")
+            if isinstance(arg, str) and _norm(arg).endswith("id"):
+                arg_schema = props.get(arg)  # real specs also hold `true` schemas and odd types
+                arg_type = arg_schema.get("type", "string") if isinstance(arg_schema, dict) else "string"
                 by_argument.setdefault(_norm(arg), []).append((target, arg, arg_type))
     id_arguments = [key for key in by_argument if len(key) > 2]
     links = []
     for source in tools:
         for field, field_schema in _output_fields(source).items():
-            key, field_type = _norm(field), field_schema.get("type", "string")
+            key = _norm(field)
+            field_type = field_schema.get("type", "string") if isinstance(field_schema, dict) else "string"
             keys = [key] if key != "id" else [k for k in id_arguments if k[:-2] in _norm(source.name)] + ["id"]
             for candidate in keys:
                 for target, arg, arg_type in by_argument.get(candidate, []):
