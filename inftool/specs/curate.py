@@ -30,6 +30,8 @@ GENERIC = {
     "by", "for", "to", "and", "or", "in", "on", "with", "from", "all", "new", "given", "specified", "returns",
     "return", "retrieve", "retrieves", "information", "details", "data", "v1", "v2", "v3", "object", "objects",
     "resource", "resources", "item", "items", "operation", "endpoint", "request", "response", "this", "that", "is",
+    "gets", "lists", "creates", "updates", "deletes", "replaces", "removes", "adds", "sets", "set", "use", "used",
+    "http", "https", "www", "com", "org", "html", "url", "value", "values", "number", "count", "specific",
 }  # fmt: skip
 
 
