@@ -95,3 +95,25 @@ def test_dspy_module_cache_and_distinct_samples(client, tmp_path: Path):
     assert "assistant" in usage_table(lms)
     saved = json.loads(write_usage(lms, tmp_path).read_text())
     assert saved["assistant"]["calls"] == client.stats.calls and saved["assistant"]["completion_tokens"] > 0
+
+
+def test_a_grammar_llama_cpp_refuses_falls_back_instead_of_crashing(client, monkeypatch):
+    """llama.cpp returns no sampler for some grammars (too many bounded repetitions, seen on real
+    APIs.guru schemas) and then segfaults while sampling; the engine checks first and loosens."""
+    from llama_cpp import LlamaGrammar
+
+    import inftool.lm.embedded as embedded
+
+    llama = client.engine.model.llama
+    assert not embedded._usable(llama, LlamaGrammar.from_string('root ::= ("a" [a-z]{0,40}){0,60}'))
+    schema = {"type": "object", "properties": {"code": {"type": "string", "maxLength": 12, "format": "uuid"}},
+              "required": ["code"]}  # fmt: skip
+    real = embedded._usable
+    monkeypatch.setattr(embedded, "_usable", lambda ll, g: "uuid" not in g._grammar and real(ll, g))  # refuse level 0
+    embedded.grammar_for.cache_clear()
+    grammar = embedded.grammar_for(json.dumps(schema, sort_keys=True), llama)
+    assert "uuid" not in grammar._grammar and real(llama, grammar)
+    result = client.complete(ChatRequest(messages=[{"role": "user", "content": "a code"}], response_schema=schema,
+                                         max_tokens=24))  # fmt: skip
+    assert "code" in json.loads(result.content)
+    embedded.grammar_for.cache_clear()

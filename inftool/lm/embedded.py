@@ -71,28 +71,51 @@ def load_model(cfg: EmbeddedLMConfig) -> LoadedModel:
         return _MODELS[key]
 
 
-@lru_cache(maxsize=256)
-def grammar_for(schema_json: str) -> Any:
-    """A llama.cpp grammar for a JSON Schema; falls back to a looser schema, then to any JSON."""
-    from llama_cpp import LlamaGrammar
-
-    for text in (schema_json, _loosened(schema_json)):
-        try:
-            return LlamaGrammar.from_json_schema(text, verbose=False)
-        except Exception:  # the converter raises assorted errors on unsupported keywords
-            continue
-    return LlamaGrammar.from_json_schema(json.dumps({"type": "object"}), verbose=False)
+_LOOSER = (("pattern", "format", "patternProperties"), ("maxLength", "minLength", "maxItems", "minItems"))
 
 
-def _loosened(schema_json: str) -> str:
+def _loosened(schema_json: str, level: int) -> str:
+    """The schema without the keywords of the first `level` groups of `_LOOSER`."""
+    drop = {k for group in _LOOSER[:level] for k in group}
+
     def strip(node: Any) -> Any:
         if isinstance(node, dict):
-            return {k: strip(v) for k, v in node.items() if k not in ("pattern", "format", "patternProperties")}
+            return {k: strip(v) for k, v in node.items() if k not in drop}
         if isinstance(node, list):
             return [strip(v) for v in node]
         return node
 
     return json.dumps(strip(json.loads(schema_json)))
+
+
+def _usable(llama: Any, grammar: Any) -> bool:
+    """llama.cpp refuses some grammars (e.g. too many bounded repetitions) by returning no
+    sampler, and then crashes while sampling; so build the sampler once here, as a check."""
+    import llama_cpp
+
+    sampler = llama_cpp.llama_sampler_init_grammar(
+        llama._model.vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8")
+    )
+    if not sampler:
+        return False
+    llama_cpp.llama_sampler_free(sampler)
+    return True
+
+
+@lru_cache(maxsize=256)
+def grammar_for(schema_json: str, llama: Any = None) -> Any:
+    """A llama.cpp grammar for a JSON Schema that `llama` accepts: the schema as is, then without
+    patterns/formats, then without length bounds, then any JSON object."""
+    from llama_cpp import LlamaGrammar
+
+    for level in range(len(_LOOSER) + 1):
+        try:
+            grammar = LlamaGrammar.from_json_schema(_loosened(schema_json, level), verbose=False)
+        except Exception:  # the converter raises assorted errors on unsupported keywords
+            continue
+        if llama is None or _usable(llama, grammar):
+            return grammar
+    return LlamaGrammar.from_json_schema(json.dumps({"type": "object"}), verbose=False)
 
 
 class EmbeddedEngine:
@@ -134,9 +157,10 @@ class EmbeddedEngine:
             self._calls += 1
             seed = request.seed if request.seed is not None else self.cfg.seed * 100_003 + self._calls
             start = time.perf_counter()
+            grammar = grammar_for(json.dumps(schema, sort_keys=True), self.model.llama) if schema else None
             kwargs = {"messages": plain_messages(request), "temperature": temperature, "seed": seed,
                       "max_tokens": request.max_tokens or self.cfg.max_tokens, "stop": request.stop,
-                      "grammar": grammar_for(json.dumps(schema, sort_keys=True)) if schema else None}  # fmt: skip
+                      "grammar": grammar}  # fmt: skip
             if request.tools:
                 text, finish, completion_tokens = self._calls_until_repeat(**kwargs)
                 prompt_tokens = max(0, self.model.llama.n_tokens - completion_tokens)
