@@ -35,6 +35,7 @@ GENERIC = {
 }  # fmt: skip
 
 
+ACTIONS = {"get", "list", "create", "update", "delete", "search"}
 VERBS = {  # API verb synonyms → one word, so "remove" and "delete" tools can meet (TF-IDF has no synonyms)
     "fetch": "get", "retrieve": "get", "read": "get", "show": "get", "remove": "delete", "destroy": "delete",
     "add": "create", "insert": "create", "modify": "update", "edit": "update", "patch": "update", "find": "search",
@@ -108,10 +109,17 @@ def kmeans_labels(vectors: np.ndarray, k: int, seed: int) -> np.ndarray:
     return KMeans(n_clusters=k, random_state=seed, n_init=4).fit_predict(vectors)
 
 
-def near_duplicate_groups(matrix: Any, labels: np.ndarray, threshold: float, chunk: int = 2048) -> list[list[int]]:
+def action(tool: ToolSpec) -> str:
+    """The operation's verb (get, list, create, update, delete, search), from its name."""
+    return next((VERBS.get(w, w) for w in _words(tool.name).split() if VERBS.get(w, w) in ACTIONS), "")
+
+
+def near_duplicate_groups(matrix: Any, labels: np.ndarray, threshold: float, actions: Sequence[str] | None = None,
+                          chunk: int = 2048) -> list[list[int]]:  # fmt: skip
     """Groups (size ≥ 2) of rows at cosine similarity ≥ `threshold` to their group's first row,
-    compared only inside each cluster (rows are L2-normalized). Leader grouping, not transitive
-    linking: a chain of small rewordings never merges two different operations."""
+    compared only inside each block of `labels` (rows are L2-normalized) and, given `actions`,
+    only between the same action: reading and deleting one object are never duplicates. Leader
+    grouping, not transitive linking: a chain of small rewordings never merges two operations."""
     groups = []
     for cluster in np.unique(labels):
         members = np.flatnonzero(labels == cluster)
@@ -122,7 +130,8 @@ def near_duplicate_groups(matrix: Any, labels: np.ndarray, threshold: float, chu
             sims = block[start : start + chunk] @ block.T
             sims = sims.toarray() if hasattr(sims, "toarray") else np.asarray(sims)
             for r, c in zip(*np.nonzero(sims >= threshold), strict=True):
-                if r + start != c:
+                same_action = actions is None or actions[members[r + start]] == actions[members[c]]
+                if r + start != c and same_action:
                     neighbours.setdefault(int(r) + start, []).append(int(c))
         taken: set[int] = set()
         for leader in sorted(neighbours):
@@ -172,16 +181,20 @@ def curate(toolsets: Sequence[Toolset], domains: int = 15, merge_threshold: floa
         return [], CurationReport(0, 0, {}, embedder=embedder)
     topics = [topic_text(tool) for _, tool in pool]  # domains: what a tool is about, not its verb
     if embedder == "minilm":
-        similarity = minilm_vectors(texts)
+        similarity = full = minilm_vectors(texts)
         clustering = minilm_vectors(topics)
     else:
-        similarity, _ = tfidf_vectors(texts, dims, seed)
+        similarity, full = tfidf_vectors(texts, dims, seed)
         _, clustering = tfidf_vectors(topics, dims, seed)
     labels = kmeans_labels(clustering, domains, seed)
     names = domain_names(topics, labels)
+    # near-duplicates: all pairs in small pools; in large ones, pairs inside blocks of ~2,000
+    # similar tools (k-means on the full text), which keeps the comparison linear in the pool
+    blocks = kmeans_labels(full, len(pool) // 2000, seed) if len(pool) > 4000 else np.zeros(len(pool), dtype=int)
     dropped: set[int] = set()
     merged: dict[str, list[str]] = {}
-    for group in near_duplicate_groups(similarity, labels, merge_threshold):
+    actions = [action(tool) for _, tool in pool]
+    for group in near_duplicate_groups(similarity, blocks, merge_threshold, actions):
         keep = max(group, key=lambda i: (_documentation(pool[i][1]), -i))
         dropped.update(i for i in group if i != keep)
         key = lambda i: f"{pool[i][0]}/{pool[i][1].name}"  # noqa: E731
