@@ -20,6 +20,7 @@ from inftool.eval import NON_LIVE, accuracy_table, evaluate_bfcl
 from inftool.lm import build_client
 
 TARGET_S = 15 * 60
+FULL_ITEMS = 1390
 
 
 def main() -> None:
@@ -37,7 +38,9 @@ def main() -> None:
     items = sum(counts.values())
     print(f"\n{'items':<26}{items:>10,}")
     print(f"{'wall time':<26}{wall / 60:>9.1f} min  ({wall / items:.2f} s/item)")
-    print(f"{'target (1,390 items)':<26}{TARGET_S / 60:>9.1f} min  ratio {wall / TARGET_S:.2f} of the target")
+    full = wall / items * FULL_ITEMS  # the whole non-live set at this rate
+    label = "all 1,390 items" if items == FULL_ITEMS else "projected, 1,390 items"
+    print(f"{label:<26}{full / 60:>9.1f} min  = {full / TARGET_S:.2f}x the 15-min target (lower is better)")
     print(f"per-item results: {args.out}")
 
 
