@@ -296,10 +296,14 @@ def round_scenarios(config: InftoolConfig, toolsets: list[Toolset], index: int, 
 
 def synthesis_record(items: list[GatedTrajectory]) -> dict[str, Any]:
     """The synthesize marker: the gate summary plus the mix and the tokens per accepted episode."""
-    accepted = [i.trajectory for i in items if i.accepted]
-    tokens = [sum(u["prompt_tokens"] + u["completion_tokens"] for u in t.usage.values()) for t in accepted]
+
+    def tokens(trajectories: list[Trajectory]) -> float | None:
+        totals = [sum(u["prompt_tokens"] + u["completion_tokens"] for u in t.usage.values()) for t in trajectories]
+        return sum(totals) / len(totals) if totals else None
+
     mix = collections.Counter(i.trajectory.scenario.kind for i in items)
-    return {**summarize(items), "mix": dict(mix), "tokens_per_accepted": sum(tokens) / len(tokens) if tokens else None}
+    return {**summarize(items), "mix": dict(mix), "tokens_per_episode": tokens([i.trajectory for i in items]),
+            "tokens_per_accepted": tokens([i.trajectory for i in items if i.accepted])}  # fmt: skip
 
 
 def train_step(config: InftoolConfig, items: list[GatedTrajectory], round_dir: Path) -> dict[str, Any]:

@@ -135,11 +135,16 @@ def plots(history: list[Record]) -> dict[str, str]:
         return _lines(ax, rows, labels)
 
     def tokens(ax: Any) -> bool:
-        values = [s.get("tokens_per_accepted") for s in synth]
-        if not any(v is not None for v in values):
+        series = {"per accepted trajectory": "tokens_per_accepted", "per episode (all)": "tokens_per_episode"}
+        values = {label: [s.get(key) or 0 for s in synth] for label, key in series.items()}
+        if not any(v for vs in values.values() for v in vs):
             return False
-        ax.bar(rounds, [v or 0 for v in values])
+        width = 0.4
+        for offset, (label, vs) in zip((-width / 2, width / 2), values.items(), strict=True):
+            ax.bar([i + offset for i in range(len(rounds))], vs, width, label=label)
+        ax.set_xticks(range(len(rounds)), rounds)
         ax.set_ylabel("tokens (all roles)")
+        ax.legend(fontsize=7)
         return True
 
     charts = {
