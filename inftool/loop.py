@@ -30,6 +30,7 @@ from inftool.eval.heldout import (
     heldout_summary,
     heldout_table,
     load_or_build_heldout,
+    read_items,
     read_results,
     score_heldout,
 )
@@ -241,19 +242,24 @@ def serve(config: InftoolConfig, toolsets: list[Toolset]) -> None:
         serve_http(server, config.serve.host, config.port, config.serve.token_env)
 
 
-def evaluate(config: InftoolConfig, run_dir: Path) -> dict[str, float]:
-    """BFCL accuracy of `lm.assistant` per category; per-item results in RUN/eval/bfcl.jsonl."""
+def evaluate_bfcl_step(config: InftoolConfig, client: Any, out_dir: Path) -> dict[str, float]:
+    """BFCL accuracy of `client` per configured category; per-item results in OUT/bfcl.jsonl."""
     from inftool.eval import accuracy_table, evaluate_bfcl
+
+    cfg = config.eval
+    accuracy = evaluate_bfcl(client, cfg.categories, out_dir / "bfcl.jsonl", cfg.limit, cfg.seed, cfg.concurrency,
+                             max_steps=cfg.multi_turn_steps)  # fmt: skip
+    print(accuracy_table(accuracy))
+    return accuracy
+
+
+def evaluate(config: InftoolConfig, run_dir: Path) -> dict[str, float]:
+    """mode=eval: BFCL only, for `lm.assistant`; results in RUN/eval/."""
     from inftool.lm import build_lms
 
     client = build_lms(config.lm, roles=("assistant",))["assistant"].client
-    out = run_dir / "eval" / "bfcl.jsonl"
-    cfg = config.eval
-    accuracy = evaluate_bfcl(
-        client, cfg.categories, out, cfg.limit, cfg.seed, cfg.concurrency, max_steps=cfg.multi_turn_steps
-    )
-    print(accuracy_table(accuracy))
-    print(f"per-item results: {out}")
+    accuracy = evaluate_bfcl_step(config, client, run_dir / "eval")
+    print(f"per-item results: {run_dir / 'eval' / 'bfcl.jsonl'}")
     (run_dir / "eval" / "bfcl_accuracy.json").write_text(json.dumps(accuracy, indent=2))
     return accuracy
 
@@ -366,43 +372,49 @@ class Evaluator:
         return self.items
 
     def __call__(self, config: InftoolConfig, lms: dict[str, RoleLM], out_dir: Path) -> dict[str, Any]:
-        from inftool.eval import accuracy_table, bfcl_summary, evaluate_bfcl
+        from inftool.eval import bfcl_summary
 
         record: dict[str, Any] = {"assistant": lms["assistant"].client.engine.name}
-        cfg = config.eval
-        if cfg.categories:
-            bfcl = evaluate_bfcl(lms["assistant"].client, cfg.categories, out_dir / "bfcl.jsonl", cfg.limit,
-                                 cfg.seed, cfg.concurrency, max_steps=cfg.multi_turn_steps)  # fmt: skip
-            print(accuracy_table(bfcl))
+        if config.eval.categories:
+            bfcl = evaluate_bfcl_step(config, lms["assistant"].client, out_dir)
             record["bfcl"], record["bfcl_summary"] = bfcl, bfcl_summary(bfcl)
         agents = build_agents(config, lms)
         items = self.heldout(agents)
         if items:
-            results = score_heldout(items, agents.assistant, out_dir / "heldout.jsonl", cfg.concurrency, config.seed)
+            results = score_heldout(items, agents.assistant, out_dir / "heldout.jsonl", config.eval.concurrency,
+                                    config.seed)  # fmt: skip
             record["heldout"] = heldout_summary(results)
             print(heldout_table(record["heldout"]))
         return record
 
 
 def synthesize_step(config: InftoolConfig, scenarios: list[Scenario], lms: dict[str, RoleLM], round_dir: Path,
-                    seen: list[GatedTrajectory]) -> dict[str, Any]:  # fmt: skip
-    return synthesis_record(synthesize_round(config, scenarios, lms, round_dir, seen))
+                    seen: list[GatedTrajectory], out: list[GatedTrajectory]) -> dict[str, Any]:  # fmt: skip
+    """Synthesize the round; its items also land in `out` (the marker keeps only the summary)."""
+    out += synthesize_round(config, scenarios, lms, round_dir, seen)
+    return synthesis_record(out)
 
 
 def with_assistant(config: InftoolConfig, assistant: LMConfig, trainer: TrainerConfig) -> InftoolConfig:
     return config.model_copy(update={"lm": config.lm.model_copy(update={"assistant": assistant}), "trainer": trainer})
 
 
+def with_programs(config: InftoolConfig, programs: dict[str, str]) -> InftoolConfig:
+    """The config with `agents.<role>.program` set for each role in `programs`."""
+    updates = {role: getattr(config.agents, role).model_copy(update={"program": path})
+               for role, path in programs.items()}  # fmt: skip
+    return config.model_copy(update={"agents": config.agents.model_copy(update=updates)})
+
+
 def with_saved_programs(config: InftoolConfig, recipe: Path | None) -> InftoolConfig:
     """`recipes/NAME.<agent>.json` beside the recipe is loaded when `agents.<agent>.program` is unset."""
-    updates = {}
-    for role in ("user", "assistant", "tools"):
-        agent = getattr(config.agents, role)
-        saved = recipe.with_name(f"{recipe.stem}.{role}.json") if recipe else None
-        if agent.program is None and saved is not None and saved.is_file():
-            print(f"agents.{role}: loading the optimized program {saved}")
-            updates[role] = agent.model_copy(update={"program": str(saved)})
-    return config.model_copy(update={"agents": config.agents.model_copy(update=updates)}) if updates else config
+    saved = {}
+    for role in ("user", "assistant", "tools") if recipe else ():
+        path = recipe.with_name(f"{recipe.stem}.{role}.json")
+        if getattr(config.agents, role).program is None and path.is_file():
+            print(f"agents.{role}: loading the optimized program {path}")
+            saved[role] = str(path)
+    return with_programs(config, saved)
 
 
 def optimize_step(config: InftoolConfig, toolsets: list[Toolset], lms: dict[str, RoleLM], run_dir: Path,
@@ -430,12 +442,6 @@ def optimize_step(config: InftoolConfig, toolsets: list[Toolset], lms: dict[str,
     return compile_agents(cfg, trainees, lms, program_paths(recipe, run_dir, cfg.save_to))
 
 
-def with_programs(config: InftoolConfig, compiled: dict[str, Any]) -> InftoolConfig:
-    updates = {role: getattr(config.agents, role).model_copy(update={"program": r["program"]})
-               for role, r in compiled.items()}  # fmt: skip
-    return config.model_copy(update={"agents": config.agents.model_copy(update=updates)})
-
-
 def run_rounds(config: InftoolConfig, toolsets: list[Toolset], run_dir: Path,
                recipe: Path | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """The closed loop; returns one record per round (its steps' markers)."""
@@ -460,7 +466,7 @@ def run_rounds(config: InftoolConfig, toolsets: list[Toolset], run_dir: Path,
     compiled: dict[str, Any] = {}
     if "optimize" in stages:  # round 0, first: the compiled programs serve every later step
         compiled = step(run_dir / "round_0", "optimize", optimize_step, config, toolsets, lms, run_dir, recipe)
-        config = with_programs(config, compiled)
+        config = with_programs(config, {role: r["program"] for role, r in compiled.items()})
     for index in range(config.loop.rounds):
         round_dir = run_dir / f"round_{index}"
         round_config = serve(inputs.assistant)
@@ -475,8 +481,8 @@ def run_rounds(config: InftoolConfig, toolsets: list[Toolset], run_dir: Path,
         if "synthesize" in stages:
             scenarios = round_scenarios(config, toolsets, index, inputs)
             record["synthesize"] = step(round_dir, "synthesize", synthesize_step, round_config, scenarios, lms,
-                                        round_dir, seen)  # fmt: skip
-        if "synthesize" in stages or "train" in stages:
+                                        round_dir, seen, items)  # fmt: skip
+        if not items and ("synthesize" in stages or "train" in stages):  # synthesized by an earlier run
             store = TrajectoryStore(round_dir / "data", config.data.shard_lines)
             items = [*store.read("accepted"), *store.read("rejected")]
         trained = None
@@ -505,7 +511,7 @@ def reweight(config: InftoolConfig, evaluator: Evaluator, round_dir: Path, input
     """Held-out failures of this round's latest evaluation → the next round's mix."""
     folder = round_dir / ("eval" if (round_dir / "eval" / "heldout.jsonl").is_file() else "baseline")
     results = read_results(folder / "heldout.jsonl")
-    items = load_or_build_heldout(evaluator.run_dir / "heldout" / "items.jsonl", list)  # written by that evaluation
+    items = read_items(evaluator.run_dir / "heldout" / "items.jsonl")  # written by that evaluation
     mix = next_mix(items, results, inputs.weights, [ts.name for ts in evaluator.toolsets],
                    config.loop.weight_floor, config.loop.variations, index, config.seed)  # fmt: skip
     print("next round's kind weights: " + ", ".join(f"{k} {w:.2f}" for k, w in mix["weights"].items()))

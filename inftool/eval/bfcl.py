@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from inftool.errors import UserError
+from inftool.eval.runner import gather_bounded
 from inftool.eval_data import bfcl_category, bfcl_tools
 from inftool.gates.matcher import match_calls
 from inftool.lm import ChatRequest, LMCallError, RoleClient
@@ -83,23 +82,6 @@ async def evaluate_item(client: RoleClient, category: str, entry: dict, answer: 
     return ItemResult(entry["id"], category, reason is None, reason or "", shown)
 
 
-async def _evaluate(client: RoleClient, work: list[tuple[str, dict, dict | None]], concurrency: int,
-                    progress: bool, max_steps: int) -> list[ItemResult]:  # fmt: skip
-    gate = asyncio.Semaphore(concurrency)
-    bar = tqdm(total=len(work), unit="item", desc="BFCL", disable=not progress, dynamic_ncols=True)
-
-    async def one(category: str, entry: dict, answer: dict | None) -> ItemResult:
-        async with gate:
-            result = await evaluate_item(client, category, entry, answer, max_steps)
-        bar.update()
-        return result
-
-    try:
-        return list(await asyncio.gather(*(one(*w) for w in work)))
-    finally:
-        bar.close()
-
-
 def evaluate_bfcl(client: RoleClient, categories: Sequence[str], out_path: Path, limit: int | None = None,
                   seed: int = 0, concurrency: int = 4, progress: bool = True,
                   max_steps: int = 4) -> dict[str, float]:  # fmt: skip
@@ -108,7 +90,11 @@ def evaluate_bfcl(client: RoleClient, categories: Sequence[str], out_path: Path,
     if unknown:
         raise UserError(f"eval.categories: unknown BFCL category {unknown} (allowed: {', '.join(CATEGORIES)})")
     work = [(c, entry, answer) for c in categories for entry, answer in sample(c, limit, seed)]
-    results = asyncio.run(_evaluate(client, work, concurrency, progress, max_steps))
+
+    async def run(item: tuple[str, dict, dict | None]) -> ItemResult:
+        return await evaluate_item(client, *item, max_steps)
+
+    results = asyncio.run(gather_bounded(work, run, concurrency, "BFCL", progress))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with out_path.open("w", encoding="utf-8") as out:
         for r in results:

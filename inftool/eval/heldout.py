@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from tqdm import tqdm
 
 from inftool.agents import Assistant, UserSimulator
+from inftool.eval.runner import gather_bounded
 from inftool.gates.matcher import expected_from, match_calls
 from inftool.scenarios import Scenario, ScenarioSampler
 from inftool.specs import Toolset
@@ -43,22 +43,6 @@ class HeldoutResult(BaseModel):
     calls: list[dict[str, Any]]
 
 
-async def _gather(work: Sequence[Any], run: Any, concurrency: int, desc: str) -> list[Any]:
-    gate = asyncio.Semaphore(concurrency)
-    bar = tqdm(total=len(work), unit="item", desc=desc, dynamic_ncols=True)
-
-    async def one(item: Any) -> Any:
-        async with gate:
-            result = await run(item)
-        bar.update()
-        return result
-
-    try:
-        return list(await asyncio.gather(*(one(w) for w in work)))
-    finally:
-        bar.close()
-
-
 def build_heldout(toolsets: Sequence[Toolset], user: UserSimulator, system_prompt: str, n: int, seed: int,
                   weights: dict[str, float], distractors: int = 2, personas: Sequence[str] = (),
                   concurrency: int = 2) -> list[HeldoutItem]:  # fmt: skip
@@ -77,14 +61,18 @@ def build_heldout(toolsets: Sequence[Toolset], user: UserSimulator, system_promp
         expected = [{"name": c.name, "arguments": c.arguments} for c in calls]
         return HeldoutItem(id=scenario.id, scenario=scenario, messages=messages, expected=expected)
 
-    items = asyncio.run(_gather(scenarios, plan, concurrency, "held-out set"))
+    items = asyncio.run(gather_bounded(scenarios, plan, concurrency, "held-out set"))
     return [i for i in items if i is not None]
+
+
+def read_items(path: Path) -> list[HeldoutItem]:
+    return [HeldoutItem.model_validate_json(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def load_or_build_heldout(path: Path, build: Any) -> list[HeldoutItem]:
     """The set is fixed per run dir: built on first use, read back on every later round."""
     if path.is_file():
-        return [HeldoutItem.model_validate_json(line) for line in path.read_text().splitlines() if line.strip()]
+        return read_items(path)
     items = build()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -112,7 +100,7 @@ def score_heldout(items: Sequence[HeldoutItem], assistant: Assistant, out_path: 
             reason = match_calls(calls, wanted, {t.name: t for t in scenario.offered}, ordered=False)
         return HeldoutResult(**base, passed=reason is None, reason=reason or "", calls=shown)
 
-    results = asyncio.run(_gather(items, score, concurrency, "held-out eval"))
+    results = asyncio.run(gather_bounded(items, score, concurrency, "held-out eval"))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text("".join(r.model_dump_json() + "\n" for r in results))
     return results
