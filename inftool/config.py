@@ -262,6 +262,11 @@ class EmbeddedLMConfig(StrictModel):
 
     backend: Literal["embedded"] = "embedded"
     model_path: str | None = None
+    quantize: Literal["q8_0", "q4_0"] | None = Field(
+        "q8_0",
+        description="run the GGUF requantized to this type (done once, cached in ~/.cache/inftool/gguf): "
+        "llama.cpp's repacked CPU kernels process prompts ~2x faster in q8_0 than in the shipped Q4_1; null = as is",
+    )
     n_ctx: PositiveInt = 4096
     n_threads: PositiveInt | None = None
     n_batch: PositiveInt = 512

@@ -340,7 +340,8 @@ def next_inputs(config: InftoolConfig, inputs: RoundInputs, trained: dict[str, A
     weights and variations become the mix."""
     assistant, trainer = inputs.assistant, inputs.trainer
     if trained and trained.get("gguf") and isinstance(assistant, EmbeddedLMConfig):
-        assistant = assistant.model_copy(update={"model_path": trained["gguf"]})
+        # As exported (f32 by default): requantizing would erase the small RL updates again.
+        assistant = assistant.model_copy(update={"model_path": trained["gguf"], "quantize": None})
     elif trained and trained.get("checkpoint"):
         temperature = assistant.temperature
         assistant = HFLMConfig(path=trained["checkpoint"], temperature=temperature)

@@ -97,23 +97,64 @@ def test_dspy_module_cache_and_distinct_samples(client, tmp_path: Path):
     assert saved["assistant"]["calls"] == client.stats.calls and saved["assistant"]["completion_tokens"] > 0
 
 
-def test_a_grammar_llama_cpp_refuses_falls_back_instead_of_crashing(client, monkeypatch):
-    """llama.cpp returns no sampler for some grammars (too many bounded repetitions, seen on real
-    APIs.guru schemas) and then segfaults while sampling; the engine checks first and loosens."""
-    from llama_cpp import LlamaGrammar
+def test_a_schema_llguidance_refuses_is_loosened_not_dropped(client):
+    """Real specs carry regexes with look-arounds and keywords no grammar compiler implements;
+    the schema is loosened step by step, so the output keeps as much structure as compiles."""
+    from llguidance import LLMatcher
 
-    import inftool.lm.embedded as embedded
+    from inftool.lm.guided import JSON_OPTIONS, grammar_for
 
+    tokenizer = client.engine.model.tokenizer
+    code = {"type": "string", "pattern": "^(?=a)[a-z]+$", "maxLength": 12}
+    lookahead = {"type": "object", "properties": {"code": code, "n": {"type": "integer", "enum": [1, 2]}},
+                 "required": ["code", "n"]}  # fmt: skip
+    assert "look-around" in LLMatcher.validate_grammar(LLMatcher.grammar_from_json_schema(lookahead, JSON_OPTIONS))
+    assert not LLMatcher.validate_grammar(grammar_for(json.dumps(lookahead), tokenizer), tokenizer)
+    conditional = {
+        "type": "object",
+        "properties": {"x": {"type": "string", "maxLength": 20, "if": {"minLength": 3}}},
+        "required": ["x"],
+    }
+    for schema in (lookahead, conditional):
+        result = client.complete(ChatRequest(messages=[{"role": "user", "content": "a code"}], response_schema=schema,
+                                             max_tokens=60))  # fmt: skip
+        value = json.loads(result.content)
+        assert set(value) == set(schema["required"])  # closed: no invented fields
+        assert all(len(v) <= 20 for v in value.values() if isinstance(v, str))  # the bounds that compiled stay
+    assert value["x"] is not None
+
+
+def test_repetition_loops_are_cut_and_reported_as_length():
+    from inftool.lm.guided import is_looping
+
+    assert is_looping([7] * 40)
+    assert is_looping([1, 2, 3] + [4, 5, 6, 7] * 10)  # a block repeated from some point on
+    assert not is_looping(list(range(40)))
+    assert not is_looping([4, 5, 6, 7] * 5)  # too short to call it a loop
+    assert not is_looping([1, 2] * 10 + list(range(30)))  # the loop ended
+
+
+def test_consecutive_prompts_reuse_the_shared_prefix(client, monkeypatch):
+    """Tool instructions come before the tool list, so the KV cache of the fixed part is reused."""
     llama = client.engine.model.llama
-    assert not embedded._usable(llama, LlamaGrammar.from_string('root ::= ("a" [a-z]{0,40}){0,60}'))
-    schema = {"type": "object", "properties": {"code": {"type": "string", "maxLength": 12, "format": "uuid"}},
-              "required": ["code"]}  # fmt: skip
-    real = embedded._usable
-    monkeypatch.setattr(embedded, "_usable", lambda ll, g: "uuid" not in g._grammar and real(ll, g))  # refuse level 0
-    embedded.grammar_for.cache_clear()
-    grammar = embedded.grammar_for(json.dumps(schema, sort_keys=True), llama)
-    assert "uuid" not in grammar._grammar and real(llama, grammar)
-    result = client.complete(ChatRequest(messages=[{"role": "user", "content": "a code"}], response_schema=schema,
-                                         max_tokens=24))  # fmt: skip
-    assert "code" in json.loads(result.content)
-    embedded.grammar_for.cache_clear()
+    evaluated: list[int] = []
+    real_eval = llama.eval
+    monkeypatch.setattr(llama, "eval", lambda tokens: (evaluated.append(len(tokens)), real_eval(tokens))[1])
+    tools = json.loads((SPECS / "finance.openai.json").read_text())
+    for tool in (tools[:1], tools[1:2]):
+        evaluated.clear()
+        result = client.complete(ChatRequest(messages=[{"role": "system", "content": "Be brief."},
+                                                       {"role": "user", "content": "Balance of ACC-1?"}],
+                                             tools=tool, temperature=0.0, max_tokens=48))  # fmt: skip
+        assert result.prompt_tokens > 0
+    assert evaluated[0] < result.prompt_tokens - 40  # the second prompt re-read only what differs
+
+
+def test_default_model_runs_requantized_once():
+    from inftool.lm.embedded import requantized
+
+    first = requantized(default_model_path(), "q8_0")
+    mtime = first.stat().st_mtime_ns
+    assert requantized(default_model_path(), "q8_0") == first and first.stat().st_mtime_ns == mtime
+    model = load_model(CFG)
+    assert model.path == first and model.llama.metadata["general.file_type"] == "7"  # LLAMA_FTYPE_MOSTLY_Q8_0

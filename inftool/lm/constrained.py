@@ -128,17 +128,28 @@ def tool_call_schema(tools: list[dict[str, Any]], max_calls: int = 4, allow_text
 
 
 def tools_system_prompt(tools: list[dict[str, Any]], allow_text: bool = True) -> str:
-    """Tool schemas rendered for a model whose chat template has no `tools` slot."""
+    """Tool schemas rendered for a model whose chat template has no `tools` slot. The fixed
+    instructions come first, so consecutive prompts share the longest prefix (its KV cache is
+    reused); vendor keys (`x-...`) are for our matcher, not the model, and stay out."""
 
-    lines = ["You can call these functions (JSON Schema of their arguments):"]
+    lines = ['To call functions reply with {"tool_calls": [{"name": ..., "arguments": {...}}, ...]}.']
+    if allow_text:
+        lines.append('To answer without calling a function reply with {"answer": "..."}.')
+    lines.append("You can call these functions (JSON Schema of their arguments):")
     for tool in tools:
         fn = tool.get("function", tool)
         lines.append(json.dumps({"name": fn["name"], "description": fn.get("description", ""),
-                                 "parameters": fn.get("parameters", {})}, separators=(",", ":")))  # fmt: skip
-    lines.append('To call functions reply with {"tool_calls": [{"name": ..., "arguments": {...}}, ...]}.')
-    if allow_text:
-        lines.append('To answer without calling a function reply with {"answer": "..."}.')
+                                 "parameters": _without_vendor_keys(fn.get("parameters", {}))},
+                                separators=(",", ":")))  # fmt: skip
     return "\n".join(lines)
+
+
+def _without_vendor_keys(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {k: _without_vendor_keys(v) for k, v in schema.items() if not str(k).startswith("x-")}
+    if isinstance(schema, list):
+        return [_without_vendor_keys(v) for v in schema]
+    return schema
 
 
 def plain_messages(request: ChatRequest) -> list[dict[str, str]]:

@@ -66,6 +66,12 @@ class RoleLM(dspy.BaseLM):
     def supports_response_schema(self) -> bool:
         return True
 
+    @property
+    def supported_params(self) -> set[str]:
+        """What `_request` reads; DSPy's JSONAdapter sends its output schema only to an LM listing
+        `response_format` (without it, a JSON answer is left to the model's goodwill)."""
+        return {"response_format", "tools", "tool_choice", "temperature", "max_tokens", "seed", "stop"}
+
     def _request(
         self, prompt: str | None, messages: list[dict[str, Any]] | None, kwargs: dict[str, Any]
     ) -> ChatRequest:
