@@ -21,7 +21,6 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from inftool.config import EmbeddedLMConfig, OpenAILMConfig, RetryConfig
 from inftool.lm import ChatRequest, build_client
-from inftool.lm.embedded import default_model_path
 from inftool.lm.loopback import free_port
 
 PROMPTS = [
@@ -38,8 +37,8 @@ def bench_embedded(max_tokens: int, rounds: int) -> list[tuple[str, str]]:
     from llama_cpp import Llama
 
     cfg = EmbeddedLMConfig(temperature=0.0, max_tokens=max_tokens, n_ctx=2048)
-    ours = build_client("assistant", cfg)
-    raw = Llama(model_path=str(default_model_path()), n_ctx=2048, n_batch=cfg.n_batch, seed=0, verbose=False)
+    ours = build_client("assistant", cfg)  # raw runs the same file: the requantized default
+    raw = Llama(model_path=str(ours.engine.model.path), n_ctx=2048, n_batch=cfg.n_batch, seed=0, verbose=False)
     totals = {"raw": [0, 0.0], "inftool": [0, 0.0]}
     for _ in range(rounds):
         for prompt in PROMPTS:
