@@ -124,14 +124,14 @@ def test_a_schema_llguidance_refuses_is_loosened_not_dropped(client):
     assert value["x"] is not None
 
 
-def test_repetition_loops_are_cut_and_reported_as_length():
-    from inftool.lm.guided import is_looping
+def test_repetition_loops_are_detected():
+    from inftool.lm.guided import loop_period
 
-    assert is_looping([7] * 40)
-    assert is_looping([1, 2, 3] + [4, 5, 6, 7] * 10)  # a block repeated from some point on
-    assert not is_looping(list(range(40)))
-    assert not is_looping([4, 5, 6, 7] * 5)  # too short to call it a loop
-    assert not is_looping([1, 2] * 10 + list(range(30)))  # the loop ended
+    assert loop_period([7] * 40) == 1
+    assert loop_period([1, 2, 3] + [4, 5, 6, 7] * 10) == 4  # a block repeated from some point on
+    assert not loop_period(list(range(40)))
+    assert not loop_period([4, 5, 6, 7] * 5)  # too short to call it a loop
+    assert not loop_period([1, 2] * 10 + list(range(30)))  # the loop ended
 
 
 def test_consecutive_prompts_reuse_the_shared_prefix(client, monkeypatch):

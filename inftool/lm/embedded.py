@@ -153,6 +153,7 @@ class EmbeddedEngine:
                     self.model.llama, self.model.tokenizer, self.model.prompt_tokens(messages),
                     grammar_for(json.dumps(schema), self.model.tokenizer), temperature=temperature, seed=seed,
                     max_tokens=max_tokens, stop_when=repeats_a_call if request.tools else None,
+                    stop_loops=bool(request.tools),  # cut calls are dropped, the complete ones kept
                 )  # fmt: skip
                 text, finish = generation.text, generation.finish_reason
                 prompt_tokens, completion_tokens = generation.prompt_tokens, generation.completion_tokens

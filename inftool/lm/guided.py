@@ -1,11 +1,12 @@
 """Grammar-guided decoding on a llama.cpp context, with llguidance computing the token masks.
 
 llama.cpp's own grammar sampler checks all ~49k vocabulary tokens against the grammar at every
-step (about as long as the forward pass itself for a 135M model) and feeds every token one at a
-time. Here llguidance gives (a) the tokens the grammar forces (`{"tool_calls": [{"name": "`, a
-single tool's name, required keys), which go through the model in one batch with the token
-chosen before them, and (b) the allowed set only when the model's own choice breaks the grammar. JSON is compact with
-fixed separators (`", "`, `": "`), as the prompt shows it, so structure is forced, not sampled.
+step (two thirds of a SmolLM2-135M forward pass, measured) and feeds every token on its own.
+Here llguidance gives (a) the tokens the grammar forces (`{"tool_calls": [{"name": "`, a single
+tool's name, required keys), which go through the model in one batch with the token chosen
+before them, and (b) the allowed set only when the model's own top token breaks the grammar.
+JSON is compact with fixed separators (`", "`, `": "`), as the prompt shows it, so structure is
+forced, not sampled.
 """
 
 from __future__ import annotations
@@ -118,21 +119,27 @@ def pick_token(logits: np.ndarray, matcher: Any, temperature: float, rng: np.ran
     return int(rng.choice(best[:keep], p=tempered / tempered.sum()))
 
 
-def is_looping(tokens: list[int], span: int = 36) -> bool:
-    """The last `span` tokens are one short block repeated (3+ times): `0000…`, `.csm.csm…`, a
-    sentence said again and again. A model in such a loop runs on to `max_tokens` (it is the
-    grammar's length bounds, not the model, that would end it), so stop it there."""
+def loop_period(tokens: list[int], span: int = 36) -> int:
+    """The length of the block the last `span` tokens repeat (3+ times: `0000…`, `.csm.csm…`, a
+    sentence said again and again), or 0. A model in such a loop runs on until a length bound
+    stops it, not by itself."""
     if len(tokens) < span:
-        return False
+        return 0
     tail = tokens[-span:]
-    return any(all(tail[i] == tail[i - period] for i in range(period, span)) for period in range(1, span // 3 + 1))
+    for period in range(1, span // 3 + 1):
+        if all(tail[i] == tail[i - period] for i in range(period, span)):
+            return period
+    return 0
 
 
 def generate(llama: Any, tokenizer: Any, prompt: list[int], grammar: str, *, temperature: float, seed: int,
-             max_tokens: int, stop_when: Callable[[str], bool] | None = None) -> Generation:  # fmt: skip
-    """Decode under `grammar` until it is complete, EOS, `max_tokens`, a repetition loop, or
-    `stop_when(text)` (checked whenever a `}` is emitted). Each forward pass carries the last
-    chosen token together with the tokens the grammar forces after it."""
+             max_tokens: int, stop_when: Callable[[str], bool] | None = None,
+             stop_loops: bool = False) -> Generation:  # fmt: skip
+    """Decode under `grammar` until it is complete, EOS, `max_tokens` or `stop_when(text)` (checked
+    whenever a `}` is emitted). A repetition loop ends the output with `stop_loops` (for output
+    whose complete parts are kept when it is cut, like a call list), else the loop's tokens are
+    barred for one step so the model moves on (cut JSON would not parse). Each forward pass
+    carries the last chosen token together with the tokens the grammar forces after it."""
     from llguidance import LLMatcher
 
     room = llama.n_ctx() - len(prompt)
@@ -154,7 +161,7 @@ def generate(llama: Any, tokenizer: Any, prompt: list[int], grammar: str, *, tem
             return "stop"
         if stop_when and b"}" in llama.detokenize(tokens) and stop_when(_text(llama, out)):
             return "stop"
-        return "length" if len(out) >= max_tokens or is_looping(out) else None
+        return "length" if len(out) >= max_tokens or (stop_loops and loop_period(out)) else None
 
     finish = None
     while not finish:
@@ -165,6 +172,9 @@ def generate(llama: Any, tokenizer: Any, prompt: list[int], grammar: str, *, tem
             llama.eval(pending)
             pending.clear()
         logits = np.ctypeslib.as_array(llama._ctx.get_logits_ith(-1), shape=(n_vocab,))
+        if period := loop_period(out):  # only reached without stop_loops
+            logits = logits.copy()
+            logits[out[-period:]] = -np.inf
         token = pick_token(logits, matcher, temperature, rng)
         finish = "stop" if token == eos else accept([token])
     return Generation(_text(llama, out), finish, len(prompt), len(out))
