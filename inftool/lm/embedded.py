@@ -131,7 +131,8 @@ class EmbeddedEngine:
     def __init__(self, cfg: EmbeddedLMConfig) -> None:
         self.cfg = cfg
         self.model = load_model(cfg)
-        self.name = f"embedded:{self.model.path.name}"
+        source = Path(cfg.model_path).name if cfg.model_path else DEFAULT_GGUF
+        self.name = f"embedded:{source}" + (f"@{cfg.quantize}" if cfg.quantize else "")
         self._calls = 0
 
     def where(self) -> str:
