@@ -91,6 +91,7 @@ def _close_models() -> None:  # free llama.cpp contexts before the interpreter t
 def requantized(path: Path, quantize: str) -> Path:
     """`path` requantized to `quantize`, written once into the cache (keyed on the file's identity)."""
     import llama_cpp
+    from llama_cpp._utils import suppress_stdout_stderr
 
     stat = path.stat()
     key = hashlib.sha256(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:12]
@@ -102,7 +103,9 @@ def requantized(path: Path, quantize: str) -> Path:
     params.ftype = {"q8_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0, "q4_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_0}[quantize]
     params.allow_requantize = True
     partial = target.with_suffix(f".{os.getpid()}.part")
-    if llama_cpp.llama_model_quantize(str(path).encode(), str(partial).encode(), ctypes.byref(params)) != 0:
+    with suppress_stdout_stderr(disable=False):  # llama.cpp logs every tensor it converts
+        status = llama_cpp.llama_model_quantize(str(path).encode(), str(partial).encode(), ctypes.byref(params))
+    if status != 0:
         partial.unlink(missing_ok=True)
         raise UserError(f"cannot requantize {path} to {quantize} (set quantize: null to run it as is)")
     partial.replace(target)  # atomic: a concurrent or killed run never sees half a file
