@@ -30,15 +30,15 @@ def bound_schema(schema: Any, depth: int = 0) -> Any:
     out = {k: v for k, v in schema.items() if k not in ("x-bfcl-type", "examples", "example", "default")}
     types = out.get("type")
     type_set = set(types) if isinstance(types, list) else {types}
-    # A spec's own regex can crash llama.cpp's grammar parser (escapes like \d): never pass it on;
-    # the schema check after generation judges it. Formats llama.cpp does not know get our safe patterns.
+    # A spec's own regex is not passed on (real specs' regexes use look-arounds and other syntax
+    # grammar engines refuse); the schema check after generation judges it. Formats get safe patterns.
     out.pop("pattern", None)
     if "string" in type_set and out.get("format") in FORMAT_PATTERNS:
         out["pattern"] = FORMAT_PATTERNS[out["format"]]
     if "string" in type_set and not {"enum", "const", "format", "pattern"} & out.keys():
         out.setdefault("maxLength", MAX_STRING)
     if type_set == {"integer"} and "enum" not in out and (bounds := _int_bounds(out)) and bounds[1] - bounds[0] < 64:
-        out["enum"] = list(range(bounds[0], bounds[1] + 1))  # llama.cpp grammars ignore minimum/maximum
+        out["enum"] = list(range(bounds[0], bounds[1] + 1))  # an enum: what every grammar engine enforces
     if "array" in type_set:
         out["maxItems"] = min(int(out.get("maxItems", MAX_ARRAY)), MAX_ARRAY)
     if isinstance(out.get("properties"), dict):
