@@ -270,6 +270,7 @@ class EmbeddedLMConfig(StrictModel):
     n_ctx: PositiveInt = 4096
     n_threads: PositiveInt | None = None
     n_batch: PositiveInt = 512
+    flash_attn: bool = Field(True, description="llama.cpp's fused attention: ~4 % faster on CPU, same outputs")
     seed: int = 0
     temperature: float = Field(0.7, ge=0)
     max_tokens: PositiveInt = 256

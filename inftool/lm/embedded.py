@@ -42,14 +42,14 @@ def default_model_path() -> Path:
 
 
 class LoadedModel:
-    def __init__(self, path: Path, n_ctx: int, n_threads: int | None, n_batch: int, seed: int) -> None:
+    def __init__(self, path: Path, cfg: EmbeddedLMConfig) -> None:
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import CHATML_CHAT_TEMPLATE, Jinja2ChatFormatter
 
         self.path = path
         self.llama = Llama(
-            model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
-            n_batch=n_batch, seed=seed, verbose=False,
+            model_path=str(path), n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, n_threads_batch=cfg.n_threads,
+            n_batch=cfg.n_batch, flash_attn=cfg.flash_attn, seed=cfg.seed, verbose=False,
         )  # fmt: skip
         self.lock = threading.Lock()
         template = self.llama.metadata.get("tokenizer.chat_template", CHATML_CHAT_TEMPLATE)
@@ -118,11 +118,11 @@ def load_model(cfg: EmbeddedLMConfig) -> LoadedModel:
         raise UserError(f"embedded model file not found: {path} (set model_path to a GGUF file)")
     if cfg.quantize:
         path = requantized(path, cfg.quantize)
-    key = (str(path.resolve()), cfg.n_ctx, cfg.n_threads, cfg.n_batch)
+    key = (str(path.resolve()), cfg.n_ctx, cfg.n_threads, cfg.n_batch, cfg.flash_attn)
     with _MODELS_LOCK:
         if key not in _MODELS:
             try:
-                _MODELS[key] = LoadedModel(path, cfg.n_ctx, cfg.n_threads, cfg.n_batch, cfg.seed)
+                _MODELS[key] = LoadedModel(path, cfg)
             except (ValueError, RuntimeError) as exc:
                 raise UserError(f"cannot load GGUF model {path}: {exc}") from None
         return _MODELS[key]
