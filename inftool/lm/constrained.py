@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from typing import Any
 
 from inftool.lm.records import ChatRequest
@@ -139,16 +140,17 @@ def tools_system_prompt(tools: list[dict[str, Any]], allow_text: bool = True) ->
     for tool in tools:
         fn = tool.get("function", tool)
         lines.append(json.dumps({"name": fn["name"], "description": fn.get("description", ""),
-                                 "parameters": _without_vendor_keys(fn.get("parameters", {}))},
+                                 "parameters": without_keys(fn.get("parameters", {}), lambda k: k.startswith("x-"))},
                                 separators=(",", ":")))  # fmt: skip
     return "\n".join(lines)
 
 
-def _without_vendor_keys(schema: Any) -> Any:
+def without_keys(schema: Any, drop: Callable[[str], bool]) -> Any:
+    """A copy of `schema` without the keys `drop` names, at every depth."""
     if isinstance(schema, dict):
-        return {k: _without_vendor_keys(v) for k, v in schema.items() if not str(k).startswith("x-")}
+        return {k: without_keys(v, drop) for k, v in schema.items() if not drop(str(k))}
     if isinstance(schema, list):
-        return [_without_vendor_keys(v) for v in schema]
+        return [without_keys(v, drop) for v in schema]
     return schema
 
 

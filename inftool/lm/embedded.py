@@ -116,15 +116,14 @@ def load_model(cfg: EmbeddedLMConfig) -> LoadedModel:
     path = Path(cfg.model_path).expanduser() if cfg.model_path else default_model_path()
     if not path.is_file():
         raise UserError(f"embedded model file not found: {path} (set model_path to a GGUF file)")
-    if cfg.quantize:
-        path = requantized(path, cfg.quantize)
-    key = (str(path.resolve()), cfg.n_ctx, cfg.n_threads, cfg.n_batch, cfg.flash_attn)
-    with _MODELS_LOCK:
+    key = (str(path.resolve()), cfg.quantize, cfg.n_ctx, cfg.n_threads, cfg.n_batch, cfg.flash_attn)
+    with _MODELS_LOCK:  # also one requantization at a time: threads share the `.part` file name
         if key not in _MODELS:
+            run_path = requantized(path, cfg.quantize) if cfg.quantize else path
             try:
-                _MODELS[key] = LoadedModel(path, cfg)
+                _MODELS[key] = LoadedModel(run_path, cfg)
             except (ValueError, RuntimeError) as exc:
-                raise UserError(f"cannot load GGUF model {path}: {exc}") from None
+                raise UserError(f"cannot load GGUF model {run_path}: {exc}") from None
         return _MODELS[key]
 
 

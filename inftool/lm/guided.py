@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from inftool.lm.constrained import without_keys
+
 JSON_OPTIONS = {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "}
 # Dropped step by step when a schema does not compile: spec regexes and formats first, then bounds.
 _LOOSER = (("pattern", "format", "patternProperties"), ("maxLength", "minLength", "maxItems", "minItems"))
@@ -56,14 +58,6 @@ def closed(schema: Any) -> Any:
     return out
 
 
-def _loosened(schema: Any, drop: set[str]) -> Any:
-    if isinstance(schema, dict):
-        return {k: _loosened(v, drop) for k, v in schema.items() if k not in drop}
-    if isinstance(schema, list):
-        return [_loosened(v, drop) for v in schema]
-    return schema
-
-
 @lru_cache(maxsize=512)
 def grammar_for(schema_json: str, tokenizer: Any) -> str:
     """An llguidance grammar for a JSON Schema: the schema as is (then with unknown keywords
@@ -72,7 +66,8 @@ def grammar_for(schema_json: str, tokenizer: Any) -> str:
 
     schema = closed(json.loads(schema_json))
     for level in range(len(_LOOSER) + 1):
-        attempt = _loosened(schema, {k for group in _LOOSER[:level] for k in group})
+        dropped = {k for group in _LOOSER[:level] for k in group}
+        attempt = without_keys(schema, dropped.__contains__)
         for options in (JSON_OPTIONS, {**JSON_OPTIONS, "lenient": True}):
             try:
                 grammar = LLMatcher.grammar_from_json_schema(attempt, defaults=options)
