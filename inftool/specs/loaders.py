@@ -3,7 +3,8 @@
 Formats: OpenAPI 3.x (YAML or JSON), OpenAI `tools` JSON, BFCL function docs (a list of
 functions, or BFCL's JSONL data with a `function` list per line), MCP `tools/list` results.
 Nothing here raises on bad input: a file that cannot be read is one `LoadIssue`, a bad part of
-a readable file is one `LoadIssue` and the rest loads.
+a readable file is one `LoadIssue` and the rest loads. Sizes are bounded for every format: YAML
+alias expansion per document, and nodes and nesting per tool (`normalize.check_schema_bounds`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import yaml
 from inftool.specs.normalize import (
     BFCL_ONLY_TYPES,
     bfcl_schema,
+    check_schema_bounds,
+    expanded_size,
     function_name,
     is_object_schema,
     unique_names,
@@ -30,6 +33,11 @@ from inftool.specs.records import LoadIssue, SpecFormat, Toolset, ToolSpec
 
 SPEC_SUFFIXES = {".json", ".yaml", ".yml", ".jsonl"}
 MAX_FILE_BYTES = 256 * 1024 * 1024
+# YAML aliases share one object per anchor, so a tiny file can stand for a huge tree ("billion laughs");
+# anything that serializes it (`tools/list`, prompts) expands it. An alias-free document has fewer nodes
+# than bytes, so this allows 4x reuse on top and refuses more.
+ALIAS_NODES_FLOOR = 1_000_000
+ALIAS_NODES_PER_BYTE = 4
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -45,23 +53,32 @@ def read_document(path: Path) -> Any:
     stripped = text.lstrip()
     if not stripped:
         raise ValueError("empty file")
+    try:
+        return _parse(text, stripped, path.suffix)
+    except RecursionError:  # the parsers recurse per level: a file of 100k brackets must not sink its folder
+        raise ValueError("nested too deeply to parse") from None
+
+
+def _parse(text: str, stripped: str, suffix: str) -> Any:
     if stripped[0] in "[{":
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            if path.suffix == ".jsonl" or _looks_like_jsonl(stripped):
+            if suffix == ".jsonl" or _looks_like_jsonl(stripped):
                 return _read_jsonl(text)
-            if path.suffix == ".json":
+            if suffix == ".json":
                 raise ValueError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     try:
-        return yaml.load(text, Loader=_YAML_LOADER)
+        document = yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or type(exc).__name__
         raise ValueError(f"invalid YAML: {problem}{where}") from None
-    except RecursionError:
-        raise ValueError("invalid YAML: nested too deeply") from None
+    budget = ALIAS_NODES_FLOOR + ALIAS_NODES_PER_BYTE * len(text)
+    if expanded_size(document, budget) > budget:  # stops at the budget: never walks a bomb or a cycle whole
+        raise ValueError(f"YAML aliases expand to over {budget:,} nodes (an alias bomb or a cycle?); use fewer aliases")
+    return document
 
 
 def _looks_like_jsonl(text: str) -> bool:
@@ -88,8 +105,9 @@ def detect_format(document: Any) -> SpecFormat | None:
     if isinstance(document, dict):
         if "openapi" in document or "swagger" in document:
             return "openapi"
-        if isinstance(document.get("result"), dict):
-            return detect_format(document["result"])
+        result = document.get("result")
+        if isinstance(result, dict) and not isinstance(result.get("result"), dict):  # JSON-RPC: one level, as load_mcp
+            return detect_format(result)
         if isinstance(document.get("tools"), list):
             return detect_format(document["tools"]) or "mcp"
         if "inputSchema" in document:
@@ -129,6 +147,7 @@ def _function_tool(fn: Any, file: str, pointer: str, bfcl: bool) -> ToolSpec:
     params = bfcl_schema(params) if bfcl else params
     if not is_object_schema(params):
         raise ValueError("'parameters' is not an object schema")
+    check_schema_bounds(params)
     return ToolSpec(
         name=function_name(fn["name"]),
         description=str(fn.get("description") or ""),
@@ -191,12 +210,13 @@ def load_mcp(document: Any, file: str) -> tuple[list[ToolSpec], list[LoadIssue]]
         schema = item.get("inputSchema", {"type": "object", "properties": {}})
         if not is_object_schema(schema):
             raise ValueError("'inputSchema' is not an object schema")
-        output = item.get("outputSchema")
+        output = item.get("outputSchema") if isinstance(item.get("outputSchema"), dict) else None
+        check_schema_bounds(schema, output)
         return ToolSpec(
             name=function_name(item["name"]),
             description=str(item.get("description") or item.get("title") or ""),
             parameters={"type": "object", **schema} if "type" not in schema else schema,
-            output_schema=output if isinstance(output, dict) else None,
+            output_schema=output,
             source=f"{file}#{pointer}",
         )
 

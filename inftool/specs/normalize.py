@@ -1,4 +1,4 @@
-"""Small normalizations shared by the loaders: function names, BFCL types, unique names."""
+"""Small normalizations shared by the loaders: function names, BFCL types, unique names, size caps."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 
 _INVALID = re.compile(r"[^A-Za-z0-9_]+")
 MAX_NAME = 64
+MAX_NESTING = 96  # levels in one schema; the recursive walks downstream (validators, grammars) stay far from the limit
+MAX_SCHEMA_NODES = 20_000  # per tool, shared parts counted once per use: every `tools/list` and prompt sends it whole
 
 # BFCL (and its Java/JavaScript categories) use their own type names; JSON Schema has fewer.
 BFCL_TYPES: dict[str, str | None] = {
@@ -78,3 +80,25 @@ def is_object_schema(schema: Any) -> bool:
         and schema.get("type", "object") == "object"
         and isinstance(schema.get("properties", {}), dict)
     )
+
+
+def expanded_size(node: Any, budget: int, max_depth: int | None = None) -> int:
+    """Nodes in `node` counted as a tree (shared parts once per use), stopping past `budget`;
+    raises ValueError at a node nested deeper than `max_depth`. Iterative, and nodes are counted
+    as they are queued, so even a wide cycle costs at most `budget` steps and queue entries."""
+    count, stack = 1, [(node, 0)]
+    while stack and count <= budget:
+        item, depth = stack.pop()
+        if max_depth is not None and depth > max_depth:
+            raise ValueError(f"schema nested deeper than {max_depth} levels")
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        count += len(children)
+        stack.extend((child, depth + 1) for child in children)
+    return count
+
+
+def check_schema_bounds(*schemas: Any) -> None:
+    """Raise ValueError when one tool's schemas together exceed MAX_SCHEMA_NODES nodes or MAX_NESTING levels."""
+    size = sum(expanded_size(schema, MAX_SCHEMA_NODES, MAX_NESTING) for schema in schemas)
+    if size > MAX_SCHEMA_NODES:
+        raise ValueError(f"schema too large: over {MAX_SCHEMA_NODES} nodes")

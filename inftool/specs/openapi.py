@@ -12,14 +12,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from inftool.specs.normalize import function_name
+from inftool.specs.normalize import MAX_NESTING, check_schema_bounds, function_name
 from inftool.specs.records import LoadIssue, ToolSpec
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 SKIPPED_HEADERS = {"authorization", "accept", "content-type", "user-agent"}  # transport, not arguments
-MAX_NESTING = 96
 MAX_DESCRIPTION = 1024
-MAX_SCHEMA_NODES = 20_000  # per tool, once shared refs are expanded; bigger ones are re-cut shallower
 
 
 class SpecError(ValueError):
@@ -114,29 +112,20 @@ def load_openapi(document: dict[str, Any], file: str, max_ref_depth: int = 4) ->
     return tools, issues
 
 
-def expanded_size(node: Any, budget: int) -> int:
-    """Nodes in `node` counted as a tree (shared parts once per use), stopping past `budget`."""
-    count, stack = 0, [node]
-    while stack and count <= budget:
-        item = stack.pop()
-        count += 1
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return count
-
-
 def _bounded_tool(
     resolvers: dict[int, RefResolver], path: str, method: str, path_item: dict[str, Any], file: str, pointer: str
 ) -> ToolSpec:
-    """The tool with the deepest ref expansion whose schemas stay under MAX_SCHEMA_NODES."""
+    """The tool with the deepest ref expansion whose schemas stay within the shared size and nesting caps
+    (memoized refs can nest a shared schema deeper than it was resolved, so the depth is checked here too)."""
+    reason = ""
     for resolver in resolvers.values():
         tool = _operation_tool(resolver, path, method, path_item, file, pointer)
-        size = expanded_size(tool.parameters, MAX_SCHEMA_NODES) + expanded_size(tool.output_schema, MAX_SCHEMA_NODES)
-        if size <= MAX_SCHEMA_NODES:
+        try:
+            check_schema_bounds(tool.parameters, tool.output_schema)
             return tool
-    raise SpecError(f"schema too large: over {MAX_SCHEMA_NODES} nodes even with $refs cut at depth 1")
+        except ValueError as exc:
+            reason = str(exc)
+    raise SpecError(f"{reason} even with $refs cut at depth 1")
 
 
 def _operation_tool(
