@@ -1,5 +1,5 @@
 """The store survives SIGKILL: rerunning the same run dir resumes, no episode twice, none lost;
-and the exports read back."""
+a bad line is quarantined, never the lines after it; and the exports read back."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from inftool.data import TrajectoryStore
+from inftool.gates.records import GatedTrajectory
 from inftool.lm.loopback import LoopbackServer
+from inftool.rollout import Trajectory
+from inftool.scenarios.records import Scenario
 
 EPISODES = 120
 
@@ -108,3 +111,43 @@ def test_exports_read_back(tmp_path: Path, slow_server: LoopbackServer):
     assert table.num_rows == len(accepted) and set(table.column_names) >= {"id", "kind", "messages", "tools"}
     summary = json.loads((run_dir / "round_0" / "run_summary.json").read_text())
     assert summary["episodes"] == EPISODES and set(summary["gate_pass_rate"]) >= {"format", "schema"}
+
+
+def gated(episode: str, accepted: bool = True) -> GatedTrajectory:
+    scenario = Scenario(id=episode, kind="single", toolset="t", domain="d", offered=[], targets=[])
+    return GatedTrajectory(trajectory=Trajectory(id=episode, scenario=scenario), accepted=accepted)
+
+
+def test_repair_quarantines_each_bad_line_and_keeps_the_rest(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    shard = tmp_path / "accepted-00000.jsonl"
+    lines = [gated(f"e{i}").model_dump_json().encode() for i in range(6)]
+    lines[2] = b'{"trajectory": garbled'  # a bad line mid-shard
+    lines[3] = b"\xff\xfe not utf-8"
+    shard.write_bytes(b"\n".join(lines[:5]) + b"\n" + lines[5][:40])  # the last line cut off by a kill
+
+    with TrajectoryStore(tmp_path) as store:
+        assert set(store.done) == {"e0", "e1", "e4"}  # the lines after the bad ones survive
+        assert [item.id for item in store.read()] == ["e0", "e1", "e4"]
+        store.add(gated("e5"))  # the cut-off episode is redone, not skipped
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(shard) in err[0] and "3 unreadable" in err[0] and "line 3, 4, 6" in err[0]
+    quarantined = [json.loads(line) for line in (tmp_path / "quarantine" / shard.name).read_text().splitlines()]
+    assert [(q["shard"], q["line"]) for q in quarantined] == [(shard.name, 3), (shard.name, 4), (shard.name, 6)]
+    assert [q["text"].encode("utf-8", "surrogateescape") for q in quarantined] == [lines[2], lines[3], lines[5][:40]]
+
+    with TrajectoryStore(tmp_path) as store:  # the repaired shard reads clean: nothing more quarantined
+        assert set(store.done) == {"e0", "e1", "e4", "e5"}
+    assert capsys.readouterr().err == ""
+    manifest = [json.loads(line)["id"] for line in (tmp_path / "manifest.jsonl").read_text().splitlines()]
+    assert sorted(manifest) == ["e0", "e1", "e4", "e5"]
+    assert len((tmp_path / "quarantine" / shard.name).read_text().splitlines()) == 3
+
+
+def test_complete_last_line_without_newline_is_kept(tmp_path: Path):
+    shard = tmp_path / "rejected-00000.jsonl"
+    shard.write_text(gated("a", False).model_dump_json() + "\n" + gated("b", False).model_dump_json())
+    with TrajectoryStore(tmp_path) as store:
+        assert store.done == {"a": False, "b": False}
+        store.add(gated("c", False))
+    assert [item.id for item in TrajectoryStore(tmp_path).read("rejected")] == ["a", "b", "c"]
+    assert not (tmp_path / "quarantine").exists()

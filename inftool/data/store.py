@@ -1,21 +1,26 @@
 """The trajectory store: accepted and rejected trajectories as JSONL shards under the run dir.
 
 Each line is flushed (and fsynced) as it is written, and its episode id goes to a manifest.
-Reopening the same folder resumes: ids already in a shard are done, a line cut off by a kill
-is dropped, so no episode is done twice and none already written is lost.
+Reopening the same folder resumes: ids already in a shard are done, and a line that does not
+read back (one cut off by a kill, a garbled one) moves to `quarantine/<shard>.jsonl` with its
+line number, so no episode is done twice and none already written is lost.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from pydantic import ValidationError
+
 from inftool.gates.records import GatedTrajectory
 
 SHARD_LINES = 1000
+QUARANTINE = "quarantine"  # a sub-folder, so the shard globs never read it back
 
 
 class TrajectoryStore:
@@ -27,8 +32,8 @@ class TrajectoryStore:
         self._counts = {"accepted": 0, "rejected": 0}
         for kind in ("accepted", "rejected"):
             for shard in self._shards(kind):
-                for line in self._repair(shard):
-                    self.done[json.loads(line)["trajectory"]["id"]] = kind == "accepted"
+                for episode in self._repair(shard):
+                    self.done[episode] = kind == "accepted"
                     self._counts[kind] += 1
         self._write_manifest()
         self._open: dict[str, tuple[Path, IO[str]]] = {}
@@ -37,22 +42,40 @@ class TrajectoryStore:
     def _shards(self, kind: str) -> list[Path]:
         return sorted(self.folder.glob(f"{kind}-*.jsonl"))
 
-    @staticmethod
-    def _repair(shard: Path) -> list[str]:
-        """Complete lines of a shard; a last line cut off by a kill is truncated away."""
+    def _repair(self, shard: Path) -> list[str]:
+        """Episode ids of the shard's readable records (what `read` can load). Every other non-blank
+        line is quarantined and the shard rewritten with the rest: a bad line costs that line only."""
         data = shard.read_bytes()
-        keep = data[: data.rfind(b"\n") + 1]
-        lines = []
-        for line in keep.decode("utf-8").splitlines():
+        episodes: list[str] = []
+        good: list[bytes] = []
+        bad: list[tuple[int, bytes]] = []
+        for number, raw in enumerate(data.split(b"\n"), 1):
+            if not raw.strip():
+                continue
             try:
-                json.loads(line)
-                lines.append(line)
-            except json.JSONDecodeError:
-                break
-        text = "".join(f"{line}\n" for line in lines)
-        if len(text.encode()) != len(data):
-            shard.write_text(text, encoding="utf-8")
-        return lines
+                episodes.append(GatedTrajectory.model_validate_json(raw).id)
+                good.append(raw)
+            except ValidationError:  # invalid JSON, invalid UTF-8 and a wrong shape all land here
+                bad.append((number, raw))
+        if bad:
+            self._quarantine(shard, bad)
+        text = b"".join(line + b"\n" for line in good)
+        if text != data:
+            _replace(shard, text)
+        return episodes
+
+    def _quarantine(self, shard: Path, bad: list[tuple[int, bytes]]) -> None:
+        """Append the bad lines (original bytes kept via surrogateescape) before the shard loses them."""
+        target = self.folder / QUARANTINE / shard.name
+        target.parent.mkdir(exist_ok=True)
+        with target.open("a", encoding="utf-8") as out:
+            for number, raw in bad:
+                text = raw.decode("utf-8", "surrogateescape")
+                out.write(json.dumps({"shard": shard.name, "line": number, "text": text}) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        numbers = ", ".join(str(n) for n, _ in bad[:5]) + (", …" if len(bad) > 5 else "")
+        print(f"store: moved {len(bad)} unreadable line(s) of {shard} (line {numbers}) to {target}", file=sys.stderr)
 
     def _write_manifest(self) -> None:
         lines = "".join(json.dumps({"id": i, "accepted": a}) + "\n" for i, a in self.done.items())
@@ -98,3 +121,13 @@ class TrajectoryStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Rewrite `path` atomically: a kill mid-repair leaves the old shard or the new one, never half."""
+    temp = path.with_name(path.name + ".tmp")  # outside the `<kind>-*.jsonl` glob
+    with temp.open("wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temp, path)
