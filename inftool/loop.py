@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,7 +70,10 @@ def external_server(toolset_cfg: ToolsetConfig) -> ExternalServer | None:
 
 
 def list_external(name: str, server: ExternalServer) -> Toolset:
-    """An external MCP server's `tools/list` is its raw spec."""
+    """An external MCP server's `tools/list` is its raw spec. A command is printed before it runs
+    (the trust model let it through: given on the command line, or allowed there)."""
+    if server.command:
+        print(f"toolsets.{name}: starting the external MCP server: {shlex.join(server.command)}")
 
     async def listed() -> list:
         async with connect(server) as client:

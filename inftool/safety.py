@@ -1,134 +1,132 @@
-"""Making shared recipes safe to run, and keeping secrets out of run folders and logs.
+"""The trust model: a recipe is data.
 
-A recipe is a file a team receives from another team. Hydra's `instantiate` will import and
-call whatever `_target_` names, so every `_target_` in the composed config (the `hydra` node
-included: callbacks run before any job) must fall inside an allow-list. The list can only be
-widened from the command line or from the user's own file, never by a recipe.
+A recipe is a file a team receives from another team; running it must never run its author's code.
+
+1. A recipe sets values of inftool's own keys and picks inftool's components by exact qualified
+   name (`COMPONENTS`): every `_target_` (and every `()` factory) at any depth of the resolved
+   config must be one of them, or an exact name the user allowed on the command line or in their
+   own file. The name is resolved and checked as the object it names.
+2. Only the command line or the user's own config may set what runs around a job: Hydra's whole
+   `hydra` node (callbacks, logging, env_set, launcher, sweeper, mode, run dirs), extra target
+   names, and starting an external MCP command (`safety.allow_mcp_command=true`).
+3. Nothing from a recipe is unpickled (programs load as JSON), and every value written into a
+   generated script is quoted.
 """
 
 from __future__ import annotations
 
-import logging
+import inspect
 import os
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from inftool.errors import UserError
 
-DEFAULT_ALLOWED = ("inftool.", "dspy.")
-HYDRA_ALLOWED = ("hydra.", "hydra_plugins.")  # Hydra's own launchers/sweepers, only under `hydra:`
+# The components a recipe may build, by exact name: the agents, the gates, the DSPy optimizers.
+COMPONENTS = frozenset({
+    "inftool.agents.UserSimulator", "inftool.agents.Assistant", "inftool.agents.ToolServer",
+    "inftool.gates.FormatGate", "inftool.gates.SchemaGate", "inftool.gates.ExecutionGate",
+    "inftool.gates.ConsistencyGate", "inftool.gates.JudgeGate", "inftool.gates.DedupGate",
+    "dspy.BootstrapFewShot", "dspy.GEPA", "dspy.MIPROv2",
+})  # fmt: skip
+TARGET_KEYS = ("_target_", "()")  # Hydra's instantiate; logging.config.dictConfig's factory key
 USER_ALLOW_FILE = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config")) / "inftool" / "allowed_targets.txt"
-
-SECRET_KEY = re.compile(r"(api_?key|token|secret|password)$", re.IGNORECASE)
-REDACTED = "***REDACTED***"
 
 
 def user_allowed_targets() -> list[str]:
-    """Prefixes the user allowed in their own file, one per line (`#` comments)."""
+    """Exact target names the user allowed in their own file, one per line (`#` comments)."""
     if not USER_ALLOW_FILE.is_file():
         return []
     lines = (line.split("#", 1)[0].strip() for line in USER_ALLOW_FILE.read_text().splitlines())
     return [line for line in lines if line]
 
 
-def iter_targets(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """Yield (dotted key, target) for every `_target_` in a plain container."""
+def iter_targets(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Yield (dotted key, target) for every `_target_` or `()` in a plain container."""
     if isinstance(node, dict):
         for key, value in node.items():
             child = f"{path}.{key}" if path else str(key)
-            if key == "_target_" and isinstance(value, str):
-                yield path or "<root>", value
-            else:
+            if key in TARGET_KEYS:
+                yield child, value
+            if not isinstance(value, str):
                 yield from iter_targets(value, child)
     elif isinstance(node, list):
         for index, value in enumerate(node):
             yield from iter_targets(value, f"{path}[{index}]")
 
 
-def _allowed(target: str, prefixes: Iterable[str]) -> bool:
-    return any(target == p.rstrip(".") or target.startswith(p if p.endswith(".") else p + ".") for p in prefixes)
+def _resolves_to_component(target: str) -> bool:
+    """An allowed name must import as a class defined in inftool or dspy (never a module attribute
+    that points elsewhere, such as a stdlib function)."""
+    from hydra._internal.utils import _locate
+
+    try:
+        obj = _locate(target)
+    except Exception:
+        return False
+    return inspect.isclass(obj) and obj.__module__.split(".")[0] == target.split(".")[0]
 
 
 def check_targets(config: dict[str, Any], extra_allowed: Iterable[str] = ()) -> None:
-    """Refuse the run if any `_target_` falls outside the allow-list."""
-    allowed = (*DEFAULT_ALLOWED, *extra_allowed)
+    """Refuse the run if any `_target_`/`()` anywhere is not an allowed component."""
+    extra = set(extra_allowed)
     for where, target in iter_targets(config):
-        prefixes = (*allowed, *HYDRA_ALLOWED) if where.startswith("hydra") else allowed
-        if not _allowed(target, prefixes):
+        name = target if isinstance(target, str) else repr(target)
+        if name in extra:  # the user's own choice, from the command line or their own file
+            continue
+        if name not in COMPONENTS or not _resolves_to_component(name):
             raise UserError(
-                f"refusing to run: '{where}._target_: {target}' is outside the allow-list "
-                f"({', '.join(allowed)}); if you trust it, pass safety.allow_targets=[{target}] "
-                f"on the command line or add it to {USER_ALLOW_FILE}"
+                f"refusing to run: '{where}: {name[:120]}' is not one of inftool's components "
+                f"(the allow-list: {', '.join(sorted(COMPONENTS))}); if you trust it, pass "
+                f"safety.allow_targets=[{name[:120]}] on the command line or add it to {USER_ALLOW_FILE}"
             )
 
 
-def collect_secrets(config: Any, environ: dict[str, str] | None = None) -> set[str]:
-    """Secret values in a resolved config: values under secret-named keys, and the values of
-    the env vars that `*_env` keys name."""
-    environ = dict(os.environ) if environ is None else environ
-    found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if isinstance(value, str) and value and SECRET_KEY.search(str(key)):
-                    found.add(value)
-                elif isinstance(value, str) and str(key).endswith("_env") and environ.get(value):
-                    found.add(environ[value])
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(config)
-    return {s for s in found if len(s) >= 4}
+def hydra_differences(composed: Any, baseline: Any, path: str = "hydra") -> Iterator[str]:
+    """Keys of the `hydra` node whose value differs between two compositions (Hydra's own
+    bookkeeping of the overrides and choices excluded)."""
+    if path in ("hydra.overrides", "hydra.runtime", "hydra.job.override_dirname"):
+        return
+    if isinstance(composed, dict) and isinstance(baseline, dict):
+        for key in dict.fromkeys([*composed, *baseline]):
+            yield from hydra_differences(composed.get(key), baseline.get(key), f"{path}.{key}")
+    elif composed != baseline:
+        yield path
 
 
-def redact(node: Any, secrets: set[str]) -> Any:
-    """A copy with secret-named keys and every occurrence of a secret value masked."""
-    if isinstance(node, dict):
-        return {
-            k: REDACTED if SECRET_KEY.search(str(k)) and isinstance(v, str) and v else redact(v, secrets)
-            for k, v in node.items()
-        }
-    if isinstance(node, list):
-        return [redact(v, secrets) for v in node]
-    if isinstance(node, str):
-        return redact_text(node, secrets)
-    return node
+def is_hydra_override(override: str) -> bool:
+    key = override.partition("=")[0].lstrip("+~")
+    return key == "hydra" or key.startswith(("hydra.", "hydra/"))
 
 
-def redact_text(text: str, secrets: set[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, REDACTED)
-    return text
+def cli_sets(overrides: Iterable[str], key: str) -> str | None:
+    """The value the command line gives `key` (any `+`/`++` form), or None."""
+    for override in overrides:
+        name, sep, value = override.partition("=")
+        if sep and name.lstrip("+~") == key:
+            return value
+    return None
 
 
-def redact_override(override: str, secrets: set[str]) -> str:
-    key, sep, _value = override.partition("=")
-    if sep and SECRET_KEY.search(key.lstrip("+~").split(".")[-1]):
-        return f"{key}={REDACTED}"
-    return redact_text(override, secrets)
-
-
-class RedactingFilter(logging.Filter):
-    """Masks secret values in every record a handler emits."""
-
-    def __init__(self, secrets: set[str]) -> None:
-        super().__init__()
-        self.secrets = secrets
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            record.msg = redact_text(record.getMessage(), self.secrets)
-            record.args = None
-        return True
-
-
-def install_log_redaction(secrets: set[str]) -> None:
-    root = logging.getLogger()
-    for handler in root.handlers:
-        handler.addFilter(RedactingFilter(secrets))
+def check_cli_only_keys(config: dict[str, Any], cli_overrides: list[str], cli_allowed: list[str]) -> None:
+    """`safety.*` can only be widened from the command line; an external MCP command runs only
+    when the command line gave it or allowed it (`safety.allow_mcp_command=true`)."""
+    safety = config.get("safety") or {}
+    recipe_allowed = set(safety.get("allow_targets") or []) - set(cli_allowed)
+    if recipe_allowed:
+        raise UserError(
+            f"refusing to run: the recipe widens safety.allow_targets with {sorted(recipe_allowed)}; "
+            "only the command line or your own allowed_targets file may do that"
+        )
+    cli_opt_in = str(cli_sets(cli_overrides, "safety.allow_mcp_command")).lower() in ("true", "1", "yes")
+    if safety.get("allow_mcp_command") and not cli_opt_in:
+        raise UserError("refusing to run: the recipe sets safety.allow_mcp_command; only the command line may")
+    for name, toolset in (config.get("toolsets") or {}).items():
+        command = (toolset or {}).get("mcp_command")
+        given_on_cli = cli_sets(cli_overrides, f"toolsets.{name}.mcp_command") is not None
+        if command and not (given_on_cli or cli_opt_in):
+            raise UserError(
+                f"refusing to run: toolsets.{name}.mcp_command would start the command {command!r} from the recipe; "
+                "if you trust it, add safety.allow_mcp_command=true on the command line"
+            )

@@ -55,7 +55,7 @@ def test_recipe_with_foreign_target_is_refused(inftool_cli, tmp_path: Path):
     )
     result = inftool_cli("--config-dir", str(tmp_path / "team_conf"), "recipe=evil", "hydra.run.dir=run")
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "os.system" in result.stderr and "allow-list" in result.stderr
+    assert "hydra.callbacks" in result.stderr and "may not set Hydra" in result.stderr
     assert not marker.exists() and not (tmp_path / "run").exists()
 
 

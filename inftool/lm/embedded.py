@@ -25,6 +25,7 @@ from typing import Any
 from inftool.config import EmbeddedLMConfig
 from inftool.errors import UserError
 from inftool.lm.constrained import clamp_to_schema, plain_messages, tool_call_schema
+from inftool.lm.cpu_fit import check_engine_fits_cpu
 from inftool.lm.guided import generate, grammar_for
 from inftool.lm.records import ChatRequest, ChatResult, ToolCall
 from inftool.lm.toolcalls import calls_from_json
@@ -119,6 +120,7 @@ def load_model(cfg: EmbeddedLMConfig) -> LoadedModel:
     key = (str(path.resolve()), cfg.quantize, cfg.n_ctx, cfg.n_threads, cfg.n_batch, cfg.flash_attn)
     with _MODELS_LOCK:  # also one requantization at a time: threads share the `.part` file name
         if key not in _MODELS:
+            check_engine_fits_cpu()  # a native build from another machine dies with SIGILL: say so first
             run_path = requantized(path, cfg.quantize) if cfg.quantize else path
             try:
                 _MODELS[key] = LoadedModel(run_path, cfg)

@@ -24,6 +24,7 @@ from inftool.errors import UserError
 from inftool.lm.constrained import tools_system_prompt
 from inftool.lm.records import ChatRequest, ChatResult, LMCallError, ToolCall
 from inftool.lm.toolcalls import parse_arguments, parse_tool_calls
+from inftool.redaction import redact_text, safe_url
 
 JSON = {"Content-Type": "application/json"}
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -83,7 +84,8 @@ class OpenAICompatClient:
             except httpx.HTTPError as exc:
                 reason = type(exc).__name__ if not str(exc) else str(exc).splitlines()[0]
                 raise UserError(
-                    f"lm.{self.role}: cannot reach {url} ({reason}); start the server or fix lm.{self.role}.base_url"
+                    f"lm.{self.role}: cannot reach {safe_url(url)} ({redact_text(reason, set())}); "
+                    f"start the server or fix lm.{self.role}.base_url"
                 ) from None
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
@@ -131,14 +133,14 @@ class OpenAICompatClient:
             if attempt + 1 < retry.max_attempts:
                 self.retries += 1
                 await asyncio.sleep(backoff_delay(attempt, retry.backoff_s, retry.max_backoff_s))
-        raise LMCallError(self.role, url, f"{reason} (gave up after {retry.max_attempts} attempts)")
+        raise LMCallError(self.role, safe_url(url), f"{reason} (gave up after {retry.max_attempts} attempts)")
 
     def _result(self, status: int, raw: bytes, url: str, latency: float, expect_calls: bool) -> ChatResult:
         if status in RETRY_STATUS:
             raise RetryableError(f"HTTP {status}")
         if status >= 400:
             detail = raw[:200].decode("utf-8", "replace").replace("\n", " ")
-            raise LMCallError(self.role, url, f"HTTP {status}: {detail}")
+            raise LMCallError(self.role, safe_url(url), f"HTTP {status}: {detail}")
         try:
             data = json.loads(raw)
             choice = data["choices"][0]
