@@ -16,6 +16,8 @@ from typing import Any
 
 from mcp.server.lowlevel.server import Server
 
+from inftool.mcp.server import MAX_SESSIONS
+
 Scope = dict[str, Any]
 
 
@@ -38,7 +40,8 @@ class BearerAuth:
 
 
 def http_app(server: Server, token: str, host: str = "127.0.0.1") -> Any:
-    return BearerAuth(server.streamable_http_app(host=host), token)
+    # the SDK refuses sessions beyond the episode states kept, so a live session never loses its state
+    return BearerAuth(server.streamable_http_app(host=host, max_sessions=MAX_SESSIONS), token)
 
 
 def resolve_token(token_env: str | None) -> tuple[str, bool]:
@@ -52,10 +55,13 @@ def serve_http(server: Server, host: str, port: int, token_env: str | None) -> N
     import uvicorn
 
     token, generated = resolve_token(token_env)
-    print(f"MCP server (streamable HTTP) on http://{host}:{port}/mcp", file=sys.stderr)
+    config = uvicorn.Config(http_app(server, token, host), host=host, port=port, log_level="warning")
+    sock = config.bind_socket()  # bound before the URL is printed, so port=0 prints the port the OS chose
+    bound = sock.getsockname()[1]
+    print(f"MCP server (streamable HTTP) on http://{host}:{bound}/mcp", file=sys.stderr, flush=True)
     if generated:
-        print(f"bearer token (set {token_env} to choose one): {token}", file=sys.stderr)
-    uvicorn.run(http_app(server, token, host), host=host, port=port, log_level="warning")
+        print(f"bearer token (set {token_env} to choose one): {token}", file=sys.stderr, flush=True)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def serve_stdio(server: Server) -> None:
