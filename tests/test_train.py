@@ -150,7 +150,8 @@ def test_paper_recipe_writes_a_complete_openrlhf_job(tmp_path: Path):
     script = (job / "launch.sh").read_text()
     assert "ray job submit" in script and "openrlhf.cli.train_ppo_ray" in script
     assert "--algo.advantage.estimator group_norm" in script and "--ds.zero_stage 3" in script
-    assert f"{job}/reward.py" in script and "OpenRLHF job written" in result.stdout
+    assert "--reward.remote_url ./reward.py" in script and str(job) not in script  # paths inside the working dir
+    assert "OpenRLHF job written" in result.stdout
 
 
 def test_rejected_episodes_give_their_first_decision_labelled_by_the_plan():
