@@ -43,3 +43,22 @@ def test_text_answers_hold_no_calls(text: str):
 def test_unparseable_arguments_are_kept_as_text_for_the_format_gate():
     calls = parse_tool_calls('{"name": "f", "arguments": "{broken"}')
     assert calls[0].name == "f" and calls[0].arguments == "{broken"
+
+
+def test_string_bounds_fit_the_token_budget():
+    """A string may cost a token per character (digits do): every call the grammar allows must
+    fit max_tokens, or the decoder runs out mid-string and no complete call comes back."""
+    from inftool.lm.constrained import string_fields, tool_call_schema
+
+    params = {"type": "object", "properties": {"account_id": {"type": "string"}, "note": {"type": "string"},
+              "kind": {"type": "string", "enum": ["a", "b"]}, "n": {"type": "integer"}}}  # fmt: skip
+    assert string_fields(params) == 2
+    for budget in (64, 160, 512):
+        schema = tool_call_schema([{"name": "f", "parameters": params}], allow_text=False, max_tokens=budget)
+        args = schema["properties"]["tool_calls"]["items"]["properties"]["arguments"]["properties"]
+        strings = args["account_id"]["maxLength"] + args["note"]["maxLength"]
+        assert strings + 24 <= budget or args["note"]["maxLength"] == 8
+        assert "maxLength" not in args["kind"]
+    unbounded = tool_call_schema([{"name": "f", "parameters": params}], allow_text=False)
+    assert unbounded["properties"]["tool_calls"]["items"]["properties"]["arguments"]["properties"]["note"][
+        "maxLength"] == 160  # fmt: skip

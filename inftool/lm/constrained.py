@@ -24,7 +24,7 @@ FORMAT_PATTERNS = {
 }
 
 
-def bound_schema(schema: Any, depth: int = 0) -> Any:
+def bound_schema(schema: Any, depth: int = 0, max_string: int = MAX_STRING) -> Any:
     """A copy with every string, array and object bounded (grammar-friendly)."""
     if not isinstance(schema, dict) or depth > 24:
         return schema
@@ -37,21 +37,43 @@ def bound_schema(schema: Any, depth: int = 0) -> Any:
     if "string" in type_set and out.get("format") in FORMAT_PATTERNS:
         out["pattern"] = FORMAT_PATTERNS[out["format"]]
     if "string" in type_set and not {"enum", "const", "format", "pattern"} & out.keys():
-        out.setdefault("maxLength", MAX_STRING)
+        out["maxLength"] = min(int(out.get("maxLength", max_string)), max_string)
     if type_set == {"integer"} and "enum" not in out and (bounds := _int_bounds(out)) and bounds[1] - bounds[0] < 64:
         out["enum"] = list(range(bounds[0], bounds[1] + 1))  # an enum: what every grammar engine enforces
     if "array" in type_set:
         out["maxItems"] = min(int(out.get("maxItems", MAX_ARRAY)), MAX_ARRAY)
     if isinstance(out.get("properties"), dict):
-        out["properties"] = {k: bound_schema(v, depth + 1) for k, v in out["properties"].items()}
+        out["properties"] = {k: bound_schema(v, depth + 1, max_string) for k, v in out["properties"].items()}
         out.setdefault("additionalProperties", False)
     for key in ("items", "additionalProperties"):
         if isinstance(out.get(key), dict):
-            out[key] = bound_schema(out[key], depth + 1)
+            out[key] = bound_schema(out[key], depth + 1, max_string)
     for key in ("anyOf", "oneOf", "allOf"):
         if isinstance(out.get(key), list):
-            out[key] = [bound_schema(s, depth + 1) for s in out[key]]
+            out[key] = [bound_schema(s, depth + 1, max_string) for s in out[key]]
     return out
+
+
+def string_fields(schema: Any, depth: int = 0) -> int:
+    """How many free strings a value of `schema` can hold at most once each (arrays count one)."""
+    if not isinstance(schema, dict) or depth > 24:
+        return 0
+    types = schema.get("type")
+    own = int("string" in (types if isinstance(types, list) else [types]) and "enum" not in schema)
+    properties = schema.get("properties")
+    children = [*(properties.values() if isinstance(properties, dict) else []),
+                *(schema[k] for k in ("items", "additionalProperties") if isinstance(schema.get(k), dict))]  # fmt: skip
+    return own + sum(string_fields(c, depth + 1) for c in children)
+
+
+def string_budget(parameters: Any, max_tokens: int | None) -> int:
+    """The longest string a call may write so that one whole call fits `max_tokens`: a string can
+    cost a token per character (digits do), and the JSON around it costs some too."""
+    if not max_tokens:
+        return MAX_STRING
+    strings = max(1, string_fields(parameters))
+    overhead = 24 + 6 * len((parameters or {}).get("properties") or {}) if isinstance(parameters, dict) else 24
+    return max(8, min(MAX_STRING, (max_tokens - overhead) // strings))
 
 
 def _int_bounds(schema: dict[str, Any]) -> tuple[int, int] | None:
@@ -85,16 +107,20 @@ def clamp_to_schema(value: Any, schema: Any, depth: int = 0) -> Any:
     return value
 
 
-def tool_call_schema(tools: list[dict[str, Any]], max_calls: int = 4, allow_text: bool = True) -> dict[str, Any]:
+def tool_call_schema(
+    tools: list[dict[str, Any]], max_calls: int = 4, allow_text: bool = True, max_tokens: int | None = None
+) -> dict[str, Any]:
     """Output schema for "call some of these tools, or answer in text".
 
     `{"tool_calls": [{"name": <const>, "arguments": <that tool's schema>}, ...]}` or
-    `{"answer": "..."}` when `allow_text`.
+    `{"answer": "..."}` when `allow_text`. With `max_tokens`, strings are bounded so that one
+    complete call fits the budget.
     """
     options = []
     for tool in tools:
         fn = tool.get("function", tool)
-        params = bound_schema(copy.deepcopy(fn.get("parameters") or {"type": "object", "properties": {}}))
+        raw = fn.get("parameters") or {"type": "object", "properties": {}}
+        params = bound_schema(copy.deepcopy(raw), max_string=string_budget(raw, max_tokens))
         params.setdefault("type", "object")
         options.append(
             {

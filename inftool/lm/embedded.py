@@ -144,10 +144,11 @@ class EmbeddedEngine:
 
     def complete(self, request: ChatRequest) -> ChatResult:
         schema = request.response_schema
-        if request.tools and request.tool_choice != "none":
-            schema = tool_call_schema(request.tools, allow_text=request.tool_choice != "required")
-        temperature = self.cfg.temperature if request.temperature is None else request.temperature
         max_tokens = request.max_tokens or self.cfg.max_tokens
+        if request.tools and request.tool_choice != "none":  # strings bounded so one whole call fits max_tokens
+            allow_text = request.tool_choice != "required"
+            schema = tool_call_schema(request.tools, allow_text=allow_text, max_tokens=max_tokens)
+        temperature = self.cfg.temperature if request.temperature is None else request.temperature
         messages = plain_messages(request)
         with self.model.lock:
             self._calls += 1
