@@ -3,9 +3,13 @@ throughput against an instant loopback endpoint.
 
     python bench/lm.py                       # both parts
     python bench/lm.py --part embedded|openai
+    python bench/lm.py --part build --wheels PORTABLE.whl NATIVE.whl   # llama.cpp builds side by side
 
 Targets (issue 3): embedded tokens/s >= 0.9 x raw llama-cpp-python on the same prompts;
-openai backend >= 500 calls/s at concurrency 64 on 2 cores.
+openai backend >= 500 calls/s at concurrency 64 on 2 cores. `--part build` (issue 14) times raw
+llama-cpp-python from each wheel (installed into a temporary folder, run in its own process,
+rounds alternating so machine load hits both alike) and prints each build's prompt and decode
+tokens/s against the last wheel given (the anchor: a native build).
 """
 
 from __future__ import annotations
@@ -60,6 +64,57 @@ def bench_embedded(max_tokens: int, rounds: int) -> list[tuple[str, str]]:
     ]
 
 
+BUILD_PROBE = r"""
+import json, sys, time
+import llama_cpp
+from llama_cpp import Llama
+llm = Llama(model_path=sys.argv[1], n_ctx=2048, n_batch=512, seed=0, verbose=False)
+prompt = llm.tokenize(("Explain what an API is, in detail, with examples. " * 30).encode())[:400]
+llm.eval(prompt[:8]); llm.reset()  # warm-up
+start = time.perf_counter(); llm.eval(prompt); prefill = time.perf_counter() - start
+start = time.perf_counter()
+for _ in range(96):
+    llm.eval([llm.sample(temp=0.0)])
+decode = time.perf_counter() - start
+info = llama_cpp.llama_print_system_info().decode()
+print(json.dumps({"prefill_tps": len(prompt) / prefill, "decode_tps": 96 / decode, "info": info}))
+"""
+
+
+def bench_builds(wheels: list[str], rounds: int) -> list[tuple[str, str]]:
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from inftool.lm.cpu_fit import build_features
+
+    model = str(build_client("assistant", EmbeddedLMConfig()).engine.model.path)  # the requantized default
+    with tempfile.TemporaryDirectory() as tmp:
+        sites = []
+        for index, wheel in enumerate(wheels):
+            site = Path(tmp) / f"build{index}"
+            subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), wheel],
+                           check=True)  # fmt: skip
+            sites.append(site)
+        runs: dict[int, list[dict]] = {i: [] for i in range(len(wheels))}
+        for _ in range(rounds):
+            for index, site in enumerate(sites):
+                env = {**os.environ, "PYTHONPATH": f"{site}:{os.environ.get('PYTHONPATH', '')}"}
+                out = subprocess.run([sys.executable, "-c", BUILD_PROBE, model], env=env, check=True,
+                                     capture_output=True, text=True).stdout  # fmt: skip
+                runs[index].append(json.loads(out.strip().splitlines()[-1]))
+    mean = {i: {k: sum(r[k] for r in rs) / len(rs) for k in ("prefill_tps", "decode_tps")} for i, rs in runs.items()}
+    anchor = mean[len(wheels) - 1]
+    rows = []
+    for index, wheel in enumerate(wheels):
+        features = " ".join(sorted(f for f in build_features(runs[index][0]["info"]) if f.startswith(("AVX", "AMX"))))
+        rows.append((f"build {index}: {Path(wheel).parent.name}/{Path(wheel).name}", f"[{features}]"))
+        for key, label in (("prefill_tps", "prompt tokens/s"), ("decode_tps", "decode tokens/s")):
+            ratio = mean[index][key] / anchor[key]
+            rows.append((f"  {label}", f"{mean[index][key]:.1f}  ({ratio:.3f} x build {len(wheels) - 1})"))
+    return rows
+
+
 def bench_openai(calls: int) -> list[tuple[str, str]]:
     port = free_port()
     server = subprocess.Popen(
@@ -101,12 +156,15 @@ def bench_openai(calls: int) -> list[tuple[str, str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=["embedded", "openai", "all"], default="all")
+    parser.add_argument("--part", choices=["embedded", "openai", "build", "all"], default="all")
+    parser.add_argument("--wheels", nargs="+", default=[], help="--part build: llama-cpp-python wheels, anchor last")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--calls", type=int, default=3000)
     args = parser.parse_args()
     rows = []
+    if args.part == "build":
+        rows += bench_builds(args.wheels, args.rounds)
     if args.part in ("embedded", "all"):
         rows += bench_embedded(args.max_tokens, args.rounds)
     if args.part in ("openai", "all"):
