@@ -258,13 +258,20 @@ def evaluate_bfcl_step(config: InftoolConfig, client: Any, out_dir: Path) -> dic
 
 
 def evaluate(config: InftoolConfig, run_dir: Path) -> dict[str, float]:
-    """mode=eval: BFCL only, for `lm.assistant`; results in RUN/eval/."""
+    """mode=eval: BFCL only, for `lm.assistant`, or, with `eval.rescore=PATH`, the saved results
+    of an earlier run scored again without generating; results in RUN/eval/."""
+    from inftool.eval import accuracy_table, bfcl_record, rescore_bfcl
     from inftool.lm import build_lms
 
-    client = build_lms(config.lm, roles=("assistant",))["assistant"].client
-    accuracy = evaluate_bfcl_step(config, client, run_dir / "eval")
+    if config.eval.rescore:
+        accuracy, changed = rescore_bfcl(Path(config.eval.rescore).expanduser(), run_dir / "eval" / "bfcl.jsonl")
+        print(accuracy_table(accuracy))
+        print(f"re-scored {sum(accuracy.sizes.values())} saved items: {changed} verdicts changed")
+    else:
+        client = build_lms(config.lm, roles=("assistant",))["assistant"].client
+        accuracy = evaluate_bfcl_step(config, client, run_dir / "eval")
     print(f"per-item results: {run_dir / 'eval' / 'bfcl.jsonl'}")
-    (run_dir / "eval" / "bfcl_accuracy.json").write_text(json.dumps(accuracy, indent=2))
+    (run_dir / "eval" / "bfcl_accuracy.json").write_text(json.dumps(bfcl_record(accuracy), indent=2))
     return accuracy
 
 

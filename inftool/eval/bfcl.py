@@ -1,14 +1,16 @@
 """BFCL evaluation of any `assistant` LM on BFCL's own data (the `bfcl-eval` package files).
 
-Single-turn categories: each item's functions are offered as tools (names made valid, then
-mapped back), the model answers once, and the gates' matcher scores the calls against BFCL's
-possible answers with BFCL's AST semantics (`*irrelevance` passes when no call is made,
-`live_relevance` when one is). Java/JavaScript items are offered with their types mapped to
-JSON Schema and matched like Python ones (BFCL itself passes them as strings and parses them
-back). `multi_turn_*`: the model works turn by turn against BFCL's own tool classes from the
-package (its calls really execute and their results come back), then BFCL's own multi-turn
-checker replays them and compares the classes' state with the ground truth after every turn.
-Per-item results go to a JSONL file so any failure can be read.
+Single-turn categories: each item's functions are offered as BFCL's generation offers them to a
+function-calling model (its per-language rewriting; names with dots as underscores), the model
+answers once, and BFCL's own `ast_checker` scores the calls as BFCL's eval runner does
+(`eval/official.py`): `*irrelevance` passes when no call is made, `live_relevance` when one is.
+`multi_turn_*`: the model works turn by turn against BFCL's own tool classes from the package
+(its calls really execute and their results come back), then BFCL's own multi-turn checker
+replays them and compares the classes' state with the ground truth after every turn. Per-item
+results (the model's calls as it made them) go to a JSONL file, so any failure can be read and
+every verdict recomputed from the file (`eval/rescore.py`). Beside irrelevance the tables show
+must-call: the share of items that expect a call where the model made one, so a model that
+never calls cannot pass for a careful one.
 """
 
 from __future__ import annotations
@@ -22,11 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from inftool.errors import UserError
+from inftool.eval import official
 from inftool.eval.runner import gather_bounded
 from inftool.eval_data import bfcl_category, bfcl_tools
-from inftool.gates.matcher import match_calls
 from inftool.lm import ChatRequest, LMCallError, RoleClient
-from inftool.specs.normalize import function_name
 
 NON_LIVE = ("simple_python", "simple_java", "simple_javascript", "multiple", "parallel", "parallel_multiple",
             "irrelevance")  # fmt: skip
@@ -34,6 +35,9 @@ LIVE = ("live_simple", "live_multiple", "live_parallel", "live_parallel_multiple
         "live_relevance")  # fmt: skip
 MULTI_TURN = ("multi_turn_base", "multi_turn_miss_func", "multi_turn_miss_param", "multi_turn_long_context")
 CATEGORIES = (*NON_LIVE, *LIVE, *MULTI_TURN)
+SINGLE_TURN = (*NON_LIVE, *LIVE)
+MUST_CALL = {"non_live": tuple(c for c in NON_LIVE if c != "irrelevance"),
+             "live": tuple(c for c in LIVE if c != "live_irrelevance")}  # fmt: skip
 SYSTEM = "You are a helpful assistant that can call functions. Call the functions the request needs, or answer in text."
 
 
@@ -44,6 +48,33 @@ class ItemResult:
     passed: bool
     reason: str
     calls: list[dict[str, Any]]
+
+
+class Scores(dict[str, float]):
+    """Accuracy per category (a plain dict, as JSON too), with the items each category ran (`sizes`)
+    and, for single-turn categories, the share of them where the model made a call at all (`called`)."""
+
+    def __init__(self, accuracy: dict[str, float], sizes: dict[str, int], called: dict[str, float]) -> None:
+        super().__init__(accuracy)
+        self.sizes, self.called = sizes, called
+
+
+def scores(results: Sequence[ItemResult], categories: Sequence[str]) -> Scores:
+    accuracy, sizes, called = {}, {}, {}
+    for category in categories:
+        mine = [r for r in results if r.category == category]
+        accuracy[category] = sum(r.passed for r in mine) / len(mine) if mine else 0.0
+        sizes[category] = len(mine)
+        if category in SINGLE_TURN and mine:
+            called[category] = sum(official.made_call(r.calls) for r in mine) / len(mine)
+    return Scores(accuracy, sizes, called)
+
+
+def write_results(results: Sequence[ItemResult], out_path: Path) -> None:
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with out_path.open("w", encoding="utf-8") as out:
+        for r in results:
+            out.write(json.dumps(r.__dict__, ensure_ascii=False) + "\n")
 
 
 def sample(category: str, limit: int | None, seed: int) -> list[tuple[dict, dict | None]]:
@@ -62,30 +93,24 @@ async def evaluate_item(client: RoleClient, category: str, entry: dict, answer: 
         assert answer is not None
         passed, reason, calls = await evaluate_multi_turn(client, SYSTEM, entry, answer["ground_truth"], max_steps)
         return ItemResult(entry["id"], category, passed, reason, calls)
-    tools = bfcl_tools(entry["function"])
-    offered = {function_name(name): name for name in tools}  # valid names for the model -> BFCL's names
+    functions = official.offered_functions(entry["function"], category)
+    tools = bfcl_tools(functions)
+    schema = [t.model_copy(update={"name": official.fc_name(n)}).openai_tool() for n, t in tools.items()]
     messages = [{"role": "system", "content": SYSTEM}, *entry["question"][0]]
-    schema = [t.model_copy(update={"name": n}).openai_tool() for n, t in ((k, tools[v]) for k, v in offered.items())]
     try:
         result = await client.acomplete(ChatRequest(messages=messages, tools=schema, temperature=0.0))
     except LMCallError as exc:
         return ItemResult(entry["id"], category, False, f"LM failure: {exc.reason}", [])
-    calls = [(offered.get(c.name, c.name), c.arguments) for c in result.tool_calls]
-    shown = [{"name": n, "arguments": a} for n, a in calls]
-    if category.endswith("irrelevance"):
-        passed = not calls
-        return ItemResult(entry["id"], category, passed, "" if passed else "called a function", shown)
-    if category == "live_relevance":
-        return ItemResult(entry["id"], category, bool(calls), "" if calls else "made no call", shown)
-    assert answer is not None
-    reason = match_calls(calls, answer["ground_truth"], tools)
-    return ItemResult(entry["id"], category, reason is None, reason or "", shown)
+    # as saved (JSON), so a re-score of the file sees exactly what was scored
+    calls = json.loads(json.dumps([{"name": c.name, "arguments": c.arguments} for c in result.tool_calls]))
+    passed, reason = official.score(category, entry, answer, calls)
+    return ItemResult(entry["id"], category, passed, reason, calls)
 
 
 def evaluate_bfcl(client: RoleClient, categories: Sequence[str], out_path: Path, limit: int | None = None,
                   seed: int = 0, concurrency: int = 4, progress: bool = True,
-                  max_steps: int = 4) -> dict[str, float]:  # fmt: skip
-    """Accuracy per category; every item's result is written to `out_path` (JSONL)."""
+                  max_steps: int = 4) -> Scores:  # fmt: skip
+    """Accuracy per category (with items and calls made); every item's result goes to `out_path` (JSONL)."""
     unknown = sorted(set(categories) - set(CATEGORIES))
     if unknown:
         raise UserError(f"eval.categories: unknown BFCL category {unknown} (allowed: {', '.join(CATEGORIES)})")
@@ -95,15 +120,8 @@ def evaluate_bfcl(client: RoleClient, categories: Sequence[str], out_path: Path,
         return await evaluate_item(client, *item, max_steps)
 
     results = asyncio.run(gather_bounded(work, run, concurrency, "BFCL", progress))
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    with out_path.open("w", encoding="utf-8") as out:
-        for r in results:
-            out.write(json.dumps(r.__dict__, ensure_ascii=False) + "\n")
-    accuracy = {}
-    for category in categories:
-        mine = [r for r in results if r.category == category]
-        accuracy[category] = sum(r.passed for r in mine) / len(mine) if mine else 0.0
-    return accuracy
+    write_results(results, out_path)
+    return scores(results, categories)
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -115,10 +133,23 @@ def _weighted(accuracy: dict[str, float], counts: dict[str, int], categories: Se
     return sum(accuracy.get(c, 0.0) * counts.get(c, 0) for c in categories) / total if total else 0.0
 
 
+def must_call(called: dict[str, float], items: dict[str, int]) -> dict[str, float | None]:
+    """The share of call-expected single-turn items (every category but the irrelevance ones) where
+    the model made a call, over the categories that ran: non-live, live and all; None where none ran."""
+    groups = {**MUST_CALL, "all": (*MUST_CALL["non_live"], *MUST_CALL["live"])}
+    out: dict[str, float | None] = {}
+    for group, categories in groups.items():
+        ran = [c for c in categories if c in called and items.get(c)]
+        total = sum(items[c] for c in ran)
+        out[group] = sum(called[c] * items[c] for c in ran) / total if total else None
+    return out
+
+
 def bfcl_summary(accuracy: dict[str, float], counts: dict[str, int] | None = None) -> dict[str, Any]:
     """BFCL's V3 and V4 overall formulas over whatever categories ran (a category that did not
     run counts as 0, as BFCL counts it; `covered` says which ran). Live groups are weighted by
-    item count, as BFCL weights them; `counts` defaults to the full category sizes."""
+    item count, as BFCL weights them; `counts` defaults to the full category sizes. For `Scores`,
+    also the calls made per category and must-call (`must_call`)."""
     counts = counts or {c: len(bfcl_category(c)) for c in accuracy if c.startswith("live")}
     acc = lambda c: accuracy.get(c, 0.0)  # noqa: E731
     simple = _mean([acc("simple_python"), acc("simple_java"), acc("simple_javascript")])
@@ -130,20 +161,44 @@ def bfcl_summary(accuracy: dict[str, float], counts: dict[str, int] | None = Non
     v4_non_live, v4_live = _mean(non_live_ast), _weighted(accuracy, counts, live_ast)
     irrelevance = _mean([acc("irrelevance"), acc("live_irrelevance")])
     v4 = (10 * v4_non_live + 10 * v4_live + 10 * irrelevance + 30 * multi_turn + 40 * 0.0) / 100  # agentic: not run
-    return {
+    summary = {
         "v3": {"overall": _mean([v3_non_live, v3_live, multi_turn]), "non_live": v3_non_live, "live": v3_live,
                "multi_turn": multi_turn},
         "v4": {"overall": v4, "non_live": v4_non_live, "live": v4_live, "irrelevance": irrelevance,
                "multi_turn": multi_turn, "agentic": 0.0},
         "covered": sorted(accuracy),
     }  # fmt: skip
+    if isinstance(accuracy, Scores):
+        summary["called"] = dict(accuracy.called)
+        summary["must_call"] = must_call(accuracy.called, accuracy.sizes)
+    return summary
+
+
+def bfcl_record(result: Scores) -> dict[str, Any]:
+    """What `bfcl_accuracy.json` holds: accuracy, items and calls made per category, must-call, V3/V4."""
+    return {"accuracy": dict(result), "items": dict(result.sizes), **bfcl_summary(result)}
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
 
 
 def accuracy_table(accuracy: dict[str, float], counts: dict[str, int] | None = None) -> str:
-    lines = [f"{'BFCL category':<26}{'accuracy':>10}"]
-    lines += [f"{c:<26}{a:>10.1%}" for c, a in accuracy.items()]
-    lines.append(f"{'mean of these':<26}{_mean(list(accuracy.values())):>10.1%}")
+    """Accuracy per category and, for `Scores`, the calls made; must-call beside each irrelevance row."""
     summary = bfcl_summary(accuracy, counts)
+    called = summary.get("called", {})
+    shares = summary.get("must_call", {})
+    beside = {"irrelevance": "non_live", "live_irrelevance": "live"}
+    lines = [f"{'BFCL category':<26}{'accuracy':>10}{'called':>9}"]
+    for c, a in accuracy.items():
+        line = f"{c:<26}{a:>10.1%}{_pct(called.get(c)):>9}"
+        if c in beside and shares:
+            group = beside[c].replace("_", "-")
+            line += f"   must-call {_pct(shares.get(beside[c]))} ({group}: calls made where one is expected)"
+        lines.append(line)
+    lines.append(f"{'mean of these':<26}{_mean(list(accuracy.values())):>10.1%}")
+    if shares:
+        lines.append(f"{'must-call (all)':<26}{_pct(shares['all']):>10}  share of call-expected items with a call")
     lines.append(f"{'BFCL V3 overall':<26}{summary['v3']['overall']:>10.1%}")
     lines.append(f"{'BFCL V4 overall':<26}{summary['v4']['overall']:>10.1%}  (agentic not run: 0, as BFCL counts it)")
     if len(accuracy) < len(CATEGORIES):

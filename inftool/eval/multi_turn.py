@@ -11,6 +11,7 @@ offered function names and Python literals ever reach BFCL's executor.
 
 from __future__ import annotations
 
+import ast
 import json
 import uuid
 from typing import Any
@@ -19,6 +20,7 @@ from inftool.eval_data import bfcl_data_dir, bfcl_tools, read_jsonl
 from inftool.lm import ChatRequest, LMCallError, RoleClient
 from inftool.specs.normalize import function_name
 
+MAX_CALL_CHARS = 20_000
 ADDED_FUNCTIONS_PROMPT = "I have updated some more functions you can choose from. What about now?"  # BFCL's own
 
 
@@ -44,10 +46,6 @@ def _forget(tag: str) -> None:
 async def evaluate_multi_turn(client: RoleClient, system: str, entry: dict[str, Any], ground_truth: list[list[str]],
                               max_steps: int) -> tuple[bool, str, list[dict[str, Any]]]:  # fmt: skip
     """(passed, reason, calls per turn) for one multi-turn entry."""
-    from bfcl_eval.eval_checker.multi_turn_eval.multi_turn_checker import (
-        multi_turn_checker,
-        multi_turn_irrelevance_checker,
-    )
     from bfcl_eval.eval_checker.multi_turn_eval.multi_turn_utils import execute_multi_turn_func_call
 
     tag = f"inftool_{uuid.uuid4().hex}"
@@ -90,10 +88,56 @@ async def evaluate_multi_turn(client: RoleClient, system: str, entry: dict[str, 
                 steps.append(strings)
                 shown.append({"turn": turn, "calls": strings})
             decoded.append(steps)
+    finally:
+        _forget(tag)
+    passed, reason = check(decoded, ground_truth, entry)
+    return passed, reason, shown
+
+
+def check(decoded: list[list[list[str]]], ground_truth: list[list[str]], entry: dict[str, Any]) -> tuple[bool, str]:
+    """BFCL's verdict on the calls per turn and step: `multi_turn_checker` replays them on fresh
+    instances of the classes, then `multi_turn_irrelevance_checker` checks the turns with none due."""
+    from bfcl_eval.eval_checker.multi_turn_eval.multi_turn_checker import (
+        multi_turn_checker,
+        multi_turn_irrelevance_checker,
+    )
+
+    tag = f"inftool_{uuid.uuid4().hex}"
+    try:
         verdict = multi_turn_checker(decoded, ground_truth, entry, entry["id"].rsplit("_", 1)[0], tag)
         if verdict["valid"]:
             verdict = multi_turn_irrelevance_checker(decoded, ground_truth)
     finally:
         _forget(tag)
     reason = "" if verdict["valid"] else f"{verdict.get('error_type', '')}: {verdict.get('error_message', '')}"
-    return bool(verdict["valid"]), json.dumps(reason)[1:-1][:300], shown
+    return bool(verdict["valid"]), json.dumps(reason)[1:-1][:300]
+
+
+def parse_call(text: str, names: set[str]) -> str:
+    """A saved call string rebuilt from its parts, or ValueError: only `name(arg=literal, ...)` with
+    an offered name is accepted, so a saved file can make BFCL's executor run nothing but its own
+    functions on plain values (it `eval`s the strings)."""
+    if len(text) > MAX_CALL_CHARS:
+        raise ValueError(f"a call string over {MAX_CALL_CHARS} characters")
+    try:
+        node = ast.parse(text, mode="eval").body
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name) or node.args:
+            raise ValueError("not a call of the form name(arg=value, ...)")
+        if node.func.id not in names:
+            raise ValueError(f"calls {node.func.id!r}, not one of the entry's functions")
+        if any(k.arg is None for k in node.keywords):
+            raise ValueError("a ** argument")
+        arguments = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+    except (SyntaxError, RecursionError, MemoryError, TypeError) as exc:
+        raise ValueError(f"not a call of the form name(arg=value, ...) ({type(exc).__name__})") from None
+    return call_string(node.func.id, arguments)
+
+
+def rescore_multi_turn(entry: dict[str, Any], ground_truth: list[list[str]],
+                       steps: list[dict[str, Any]]) -> tuple[bool, str]:  # fmt: skip
+    """BFCL's verdict again on saved steps (`{"turn", "calls"}` each, as `evaluate_multi_turn` saves them)."""
+    names = {d["name"] for d in class_docs(entry["involved_classes"])}
+    decoded: list[list[list[str]]] = [[] for _ in entry["question"]]
+    for step in steps:
+        decoded[step["turn"]].append([parse_call(c, names) for c in step["calls"]])
+    return check(decoded, ground_truth, entry)

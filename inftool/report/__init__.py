@@ -36,7 +36,7 @@ def _pct(value: float | None) -> str:
 def loop_table(history: list[Record]) -> str:
     """One row per round: data made and kept, training reward, evaluation after the round."""
     lines = [f"{'round':<7}{'episodes':>9}{'accepted':>9}{'GRPO reward':>12}{'BFCL mean':>10}{'BFCL V4':>9}"
-             f"{'held-out':>9}  assistant"]  # fmt: skip
+             f"{'irrel.':>8}{'must-call':>10}{'held-out':>9}  assistant"]  # fmt: skip
     evaluations = dict(_evaluations(history))
     if "base" in evaluations:
         lines.append(_row("base", None, evaluations["base"]))
@@ -50,12 +50,20 @@ def _row(label: str, record: Record | None, evaluation: Record | None) -> str:
     rewards = (record or {}).get("train", {}).get("rewards") or []
     evaluation = evaluation or {}
     bfcl = evaluation.get("bfcl") or {}
-    v4 = evaluation.get("bfcl_summary", {}).get("v4", {}).get("overall") if bfcl else None
+    summary = evaluation.get("bfcl_summary", {}) if bfcl else {}
+    v4 = summary.get("v4", {}).get("overall")
     heldout = evaluation.get("heldout", {}).get("accuracy")
     reward = _mean(rewards)
     return (f"{label:<7}{synth.get('episodes', '-'):>9}{synth.get('accepted', '-'):>9}"
             f"{'-' if reward is None else f'{reward:.2f}':>12}{_pct(_mean(list(bfcl.values()))):>10}"
-            f"{_pct(v4):>9}{_pct(heldout):>9}  {evaluation.get('assistant', '')}")  # fmt: skip
+            f"{_pct(v4):>9}{_pct(_irrelevance(bfcl)):>8}{_pct(summary.get('must_call', {}).get('all')):>10}"
+            f"{_pct(heldout):>9}  {evaluation.get('assistant', '')}")  # fmt: skip
+
+
+def _irrelevance(bfcl: dict[str, float]) -> float | None:
+    """BFCL's no-call accuracy over the irrelevance categories that ran; must-call stands beside it
+    (calls made where one is expected), so never calling cannot pass for judgement."""
+    return _mean([bfcl[c] for c in ("irrelevance", "live_irrelevance") if c in bfcl])
 
 
 def _figure(draw: Callable[[Any], bool], title: str) -> str:
