@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,6 +22,9 @@ class PlannedTurn(BaseModel):
 
     user_message: str
     calls: list[PlannedCall] = Field(default_factory=list)
+    source: Literal["lm", "template"] = Field(
+        "lm", description="who wrote the message: the LM, or the template (no LM writing carried every value)"
+    )
 
 
 class Plan(BaseModel):
@@ -30,6 +33,7 @@ class Plan(BaseModel):
     goal: str
     turns: list[PlannedTurn]
     withheld: dict[str, Any] = Field(default_factory=dict, description="clarify: values left out of the first message")
+    rewrites: int = Field(0, description="LM messages written again because they did not carry their values")
 
     def first_decision(self, kind: str) -> list[PlannedCall]:
         """What the assistant should do first: the first turn's calls, except that a chain's

@@ -20,11 +20,13 @@ class DrawArguments(dspy.Signature):
 
 class WriteRequest(dspy.Signature):
     """You play a user talking to an AI assistant that can use software tools. Write the user's
-    goal and the message the user sends: a natural request that needs exactly the actions
-    listed, mentioning every value they use, and nothing else. Never name functions or JSON."""
+    goal and the message the user sends: the draft request said in your own words, brief and
+    natural. Keep every value of `actions` exactly as written (names, ids, numbers, dates), ask
+    for nothing else, and never name functions or mention JSON."""
 
     persona: str = dspy.InputField()
     actions: str = dspy.InputField(desc="what the user needs done, with the values to mention")
+    draft: str = dspy.InputField(desc="a plain version of the message")
     goal: str = dspy.OutputField(desc="the user's goal in one sentence")
     message: str = dspy.OutputField(desc="the user's message to the assistant")
 
@@ -40,11 +42,12 @@ class ReplyToAssistant(dspy.Signature):
 
 
 class SimulateResult(dspy.Signature):
-    """You are a real API server. Return the JSON result of this function call, as the service
-    would. Be consistent with earlier results in this session: reuse ids and values they
-    returned. Invent realistic ids and values where needed."""
+    """You are a real API server. Write the JSON result of this function call as the service
+    would, or only the fields named under `write` (free text, such as a file's content or a
+    hotel's description): realistic, brief, consistent with the arguments, the rest of the result
+    and earlier results in this session. Write data, never a schema or a field's name."""
 
-    function: str = dspy.InputField(desc="name, description and result schema")
+    function: str = dspy.InputField(desc="name, description, and the result schema or the result so far")
     arguments: str = dspy.InputField(desc="the call's arguments as JSON")
     history: str = dspy.InputField(desc="earlier calls and results in this session")
     result: dict[str, Any] = dspy.OutputField()

@@ -1,0 +1,602 @@
+"""Realistic values without a large LM: schema- and name-aware generators built on Faker.
+
+`Values(seed)` draws a value for one schema, guided by what the schema says (enum, const, format,
+pattern, bounds, examples) and by what the argument is called and described as (a person's name,
+an email, a city, a date, an amount, a currency code, an id in the shape the spec shows). The same
+seed gives the same values. A 135M model asked for an `account_id` writes `get_account_balance_2038`;
+this writes `ACC-4821` when the description says "e.g. ACC-1001".
+
+Dates are drawn around a fixed anchor (never today), so a seed means the same data on any day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import string
+from typing import Any
+
+from faker import Faker
+
+ANCHOR = dt.date(2026, 3, 2)  # dates are drawn around this day, never around today
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_EXAMPLE = re.compile(
+    r"(?:e\.g\.|eg\.|for example|for instance|such as|example:|like)\s*[:,]?\s*['\"`]?([A-Za-z0-9][\w\-./:@+]*)",
+    re.IGNORECASE,
+)
+
+CITIES = (
+    "Lisbon", "Porto", "Madrid", "Barcelona", "Paris", "Lyon", "Berlin", "Munich", "Hamburg", "Vienna", "Zurich",
+    "Amsterdam", "Brussels", "Copenhagen", "Stockholm", "Oslo", "Helsinki", "Dublin", "London", "Manchester",
+    "Edinburgh", "Rome", "Milan", "Naples", "Athens", "Prague", "Warsaw", "Budapest", "Istanbul", "Cairo",
+    "Nairobi", "Cape Town", "Lagos", "Dubai", "Mumbai", "Delhi", "Bangalore", "Singapore", "Bangkok", "Hanoi",
+    "Tokyo", "Osaka", "Seoul", "Beijing", "Shanghai", "Hong Kong", "Sydney", "Melbourne", "Auckland", "Toronto",
+    "Vancouver", "Montreal", "New York", "Boston", "Chicago", "Denver", "Austin", "Seattle", "San Francisco",
+    "Los Angeles", "Miami", "Mexico City", "Bogota", "Lima", "Santiago", "Buenos Aires", "Sao Paulo",
+)  # fmt: skip
+AIRPORTS = (
+    "SFO", "JFK", "LAX", "ORD", "BOS", "SEA", "DEN", "ATL", "MIA", "LHR", "CDG", "FRA", "AMS", "MAD", "BCN",
+    "LIS", "FCO", "MUC", "ZRH", "VIE", "CPH", "DUB", "IST", "DXB", "DOH", "SIN", "HKG", "NRT", "HND", "ICN",
+    "SYD", "YYZ", "YVR", "MEX", "GRU", "BOG",
+)  # fmt: skip
+CURRENCIES = (
+    "USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "NZD", "CNY", "HKD", "SGD", "SEK", "NOK", "DKK", "PLN",
+    "CZK", "INR", "BRL", "MXN", "ZAR", "KRW", "TRY", "AED",
+)  # fmt: skip
+LANGUAGES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian",
+             "pt": "Portuguese", "ja": "Japanese", "zh": "Chinese", "nl": "Dutch", "sv": "Swedish", "ko": "Korean",
+             "pl": "Polish"}  # fmt: skip
+QUERIES = (
+    "vegan restaurants", "wireless headphones", "running shoes", "project kickoff", "quarterly report",
+    "invoice 2025", "team offsite", "python tutorials", "coffee shops", "museum tickets", "electric cars",
+    "home insurance", "budget spreadsheet", "yoga classes", "italian recipes", "laptop stand",
+)  # fmt: skip
+FOLDERS = ("docs", "notes", "reports", "src", "data", "drafts", "projects", "invoices", "archive")
+STEMS = ("meeting_notes", "budget", "todo", "summary", "report_q3", "draft", "agenda", "plan", "invoice_0412",
+         "readme", "changelog", "roadmap", "expenses", "ideas")  # fmt: skip
+TITLES = (
+    "Quarterly budget review", "Team offsite planning", "Project kickoff", "Invoice for March", "Weekly status update",
+    "Lunch on Friday", "Contract renewal", "Travel plans", "Interview schedule", "Design review notes",
+)  # fmt: skip
+SENTENCES = (
+    "Can we move our meeting to Thursday afternoon?", "Please find the updated figures attached.",
+    "Thanks for your help with the launch last week.", "Reminder: the report is due on Friday.",
+    "Let's review the budget before the board meeting.", "The team dinner is booked for seven o'clock.",
+    "Please confirm the delivery address for the order.", "Here are the notes from today's call.",
+)  # fmt: skip
+MEMOS = ("Rent for March", "Dinner last night", "Concert tickets", "Birthday gift", "Shared groceries", "Invoice 2231")
+NAMES = ("Aurora", "Summit", "Harbor", "Atlas", "Beacon", "Cedar", "Nova", "Orion", "Maple", "Sierra", "Falcon")
+WEATHER = ("sunny", "partly cloudy", "overcast", "light rain", "clear", "windy", "showers", "foggy")
+PERSON_ENTITIES = {"user", "customer", "contact", "passenger", "employee", "person", "member", "author", "guest",
+                   "patient", "student", "recipient", "sender", "owner", "traveler", "traveller", "client"}  # fmt: skip
+TEXT_WORDS = {"content", "body", "text", "message", "note", "notes", "memo", "comment", "comments", "description",
+              "summary", "details", "bio", "review", "reply", "caption", "instructions"}  # fmt: skip
+ID_WORDS = {"id", "ids", "uuid", "code", "number", "num", "no", "ref", "reference", "key", "sku"}
+ID_ENTITIES = {
+    "account",
+    "order",
+    "invoice",
+    "booking",
+    "reservation",
+    "ticket",
+    "customer",
+    "user",
+    "project",
+    "transaction",
+    "payment",
+    "shipment",
+    "item",
+    "product",
+    "flight",
+}  # an `account` alone is an id
+ROLE_WORDS = {"from", "to", "source", "target", "src", "dst", "destination", "new", "old", "parent", "primary"}
+PAIRS = (("from", "to"), ("origin", "destination"), ("source", "target"), ("src", "dst"), ("start", "end"))
+
+
+def words(name: str) -> list[str]:
+    """`flightId`, `from_account`, `max-results` → their lower-case words."""
+    return [w for w in re.split(r"[^a-zA-Z0-9]+", _CAMEL.sub("_", name).lower()) if w]
+
+
+def singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
+
+
+def example_of(schema: dict[str, Any]) -> str | None:
+    """The example a spec shows for a string: `example`, `examples`, or "e.g. ACC-1001" in its description."""
+    for key in ("example", "x-example"):
+        if isinstance(schema.get(key), str | int | float) and not isinstance(schema.get(key), bool):
+            return str(schema[key])
+    examples = schema.get("examples")
+    if isinstance(examples, list) and examples and isinstance(examples[0], str | int | float):
+        return str(examples[0])
+    match = _EXAMPLE.search(str(schema.get("description") or ""))
+    return match.group(1).rstrip(".,;)") if match else None
+
+
+def like(example: str, rng: random.Random) -> str:
+    """A new value of the example's shape: the parts holding digits are redrawn (digits as digits,
+    letters as letters of the same case, hex as hex), letter-only parts are kept as prefixes
+    (`ACC-1001` → `ACC-4821`, `ord_9f3a` → `ord_2c7b`)."""
+    out = []
+    for part in re.split(r"([\-_./:@ ])", example):
+        if not any(c.isdigit() for c in part):
+            out.append(part)
+            continue
+        hexlike = re.fullmatch(r"[0-9a-f]+|[0-9A-F]+", part) is not None
+        chars = []
+        for index, char in enumerate(part):
+            if char.isdigit():
+                chars.append(rng.choice(string.digits[1:] if index == 0 and len(part) > 1 else string.digits))
+            elif char.isalpha():
+                pool = "abcdef" if hexlike else string.ascii_lowercase
+                chars.append(rng.choice(pool.upper() if char.isupper() else pool))
+            else:
+                chars.append(char)
+        out.append("".join(chars))
+    return "".join(out)
+
+
+def from_pattern(pattern: str, rng: random.Random) -> str | None:
+    """A string that the regex `pattern` matches (JSON Schema: searched), or None for regexes this
+    cannot write (lookarounds, back-references it cannot satisfy)."""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern)
+    except Exception:
+        return None
+    out = _emit(list(parsed), rng, {})
+    if out is None:
+        return None
+    try:
+        return out if re.search(pattern, out) else None
+    except re.error:
+        return None
+
+
+def _category(cat: Any) -> str:
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    table = {c.CATEGORY_DIGIT: string.digits, c.CATEGORY_WORD: string.ascii_letters + string.digits,
+             c.CATEGORY_SPACE: " "}  # fmt: skip
+    negated = {c.CATEGORY_NOT_DIGIT: string.digits, c.CATEGORY_NOT_WORD: string.ascii_letters + string.digits + "_",
+               c.CATEGORY_NOT_SPACE: " \t\n"}  # fmt: skip
+    if cat in table:
+        return table[cat]
+    if cat in negated:
+        return "".join(ch for ch in string.ascii_letters + string.digits + "-_." if ch not in negated[cat])
+    return string.ascii_letters
+
+
+def _charset(items: list, rng: random.Random) -> str | None:
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    pool: list[str] = []
+    negate = False
+    for op, arg in items:
+        if op is c.NEGATE:
+            negate = True
+        elif op is c.LITERAL:
+            pool.append(chr(arg))
+        elif op is c.RANGE:
+            lo, hi = arg
+            pool.extend(chr(x) for x in range(lo, min(hi, lo + 400) + 1))
+        elif op is c.CATEGORY:
+            pool.extend(_category(arg))
+    if negate:
+        pool = [ch for ch in string.ascii_letters + string.digits if ch not in set(pool)]
+    return rng.choice(pool) if pool else None
+
+
+def _emit(items: list, rng: random.Random, groups: dict[int, str], depth: int = 0) -> str | None:
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    if depth > 20:
+        return None
+    out = []
+    for op, arg in items:
+        if op is c.LITERAL:
+            out.append(chr(arg))
+        elif op is c.NOT_LITERAL:
+            out.append(next(ch for ch in "abcxyz0123" if ord(ch) != arg))
+        elif op is c.ANY:
+            out.append(rng.choice(string.ascii_lowercase))
+        elif op is c.IN:
+            ch = _charset(list(arg), rng)
+            if ch is None:
+                return None
+            out.append(ch)
+        elif op is c.CATEGORY:
+            out.append(rng.choice(_category(arg)))
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+            low, high, sub = arg
+            high = low + 4 if high is c.MAXREPEAT or high > low + 12 else high
+            for _ in range(rng.randint(low, max(low, high))):
+                piece = _emit(list(sub), rng, groups, depth + 1)
+                if piece is None:
+                    return None
+                out.append(piece)
+        elif op is c.SUBPATTERN:
+            group, _, _, sub = arg
+            piece = _emit(list(sub), rng, groups, depth + 1)
+            if piece is None:
+                return None
+            if group is not None:
+                groups[group] = piece
+            out.append(piece)
+        elif op is c.BRANCH:
+            piece = _emit(list(rng.choice(arg[1])), rng, groups, depth + 1)
+            if piece is None:
+                return None
+            out.append(piece)
+        elif op is c.GROUPREF:
+            out.append(groups.get(arg, ""))
+        elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            continue  # anchors add nothing; lookarounds are checked by the final search
+        else:
+            return None
+    return "".join(out)
+
+
+def id_prefix(stem: list[str]) -> str:
+    """`account` → ACC, `booking` → BKN-like three letters: the first letter and the next consonants."""
+    word = "".join(stem) or "ref"
+    letters = word[0] + "".join(ch for ch in word[1:] if ch not in "aeiou")
+    return (letters if len(letters) >= 3 else word)[:3].upper()
+
+
+class Values:
+    """Seeded value generators for one episode (or one purpose within it: pass a `tag`)."""
+
+    def __init__(self, seed: int | str, locale: str = "en_US") -> None:
+        self.seed = seed
+        self.rng = random.Random(f"values:{seed}")
+        self.fake = Faker(locale)
+        self.fake.seed_instance(f"faker:{seed}")
+        self._person: dict[str, str] | None = None
+        self.hints: dict[str, str] = {}
+
+    def child(self, tag: str) -> Values:
+        child = Values(f"{self.seed}/{tag}")
+        child.hints = self.hints
+        return child
+
+    # ---- people and places -------------------------------------------------------------------
+    def person(self) -> dict[str, str]:
+        """One coherent person per object (first and last name match the email)."""
+        if self._person is None:
+            first, last = self.fake.first_name(), self.fake.last_name()
+            domain = self.rng.choice(("example.com", "example.org", "mail.example.net"))
+            sep = self.rng.choice((".", "", "_"))
+            self._person = {"first": first, "last": last, "email": f"{first}{sep}{last}@{domain}".lower()}
+        return self._person
+
+    def date(self, kind: str = "future") -> dt.date:
+        if kind == "past":
+            return ANCHOR - dt.timedelta(days=self.rng.randint(3, 120))
+        if kind == "birth":
+            return dt.date(self.rng.randint(1955, 2004), self.rng.randint(1, 12), self.rng.randint(1, 28))
+        return ANCHOR + dt.timedelta(days=self.rng.randint(3, 150))
+
+    def clock(self) -> str:
+        return f"{self.rng.randint(7, 20):02d}:{self.rng.choice((0, 15, 30, 45)):02d}"
+
+    def amount(self, low: float, high: float, integer: bool) -> float | int:
+        nice = [v for v in (12, 15, 20, 25, 30, 40, 45, 50, 60, 75, 80, 100, 120, 150, 200, 250, 300, 350, 450,
+                            500, 750, 1200, 1500, 2500) if low <= v <= high]  # fmt: skip
+        if nice and self.rng.random() < 0.7:
+            value: float = self.rng.choice(nice)
+            if not integer and self.rng.random() < 0.35 and value - 0.01 >= low:
+                value = round(value - 0.01, 2)  # 49.99
+            return int(value) if integer else float(value)
+        value = self.rng.uniform(low, high)
+        return round(value) if integer else round(value, 2)
+
+    def learn(self, schemas: list[dict[str, Any]]) -> None:
+        """Remember the id examples other tools' schemas show (`account_id: e.g. ACC-1001`), so an
+        argument without one (`from_account`) still gets an id of that shape."""
+        for schema in schemas:
+            for name, sub in (schema.get("properties") or {}).items():
+                example = example_of(sub) if isinstance(sub, dict) else None
+                if example and re.search(r"\d", example):
+                    stem = [x for x in words(name) if x not in ID_WORDS | ROLE_WORDS]
+                    if stem:
+                        self.hints.setdefault(" ".join(stem), example)
+
+    def identifier(self, stem: list[str], schema: dict[str, Any]) -> str:
+        example = example_of(schema) or self.hints.get(" ".join(stem))
+        if example and re.search(r"\d", example):
+            return like(example, self.rng)
+        joined = "".join(stem)
+        if "flight" in joined:
+            return f"{self.rng.choice(('UA', 'LH', 'BA', 'AF', 'DL', 'KL', 'IB', 'TP'))}{self.rng.randint(100, 2999)}"
+        if schema.get("format") == "uuid" or "uuid" in stem:
+            return str(self.fake.uuid4())
+        return f"{id_prefix(stem)}-{self.rng.randint(1000, 99999)}"
+
+    # ---- strings -----------------------------------------------------------------------------
+    def text(self, name: str, context: list[str]) -> str:
+        """Free text for a field (the tool server's LM may replace it)."""
+        w = set(words(name))
+        if w & {"memo", "note", "notes", "reference"}:
+            return self.rng.choice(MEMOS)
+        if w & {"subject", "title", "headline"}:
+            return self.rng.choice(TITLES)
+        where = set(context)
+        if "description" in w and where & {"transaction", "transactions", "payment", "payments"}:
+            how = self.rng.choice(("Card payment at", "Transfer to", "Direct debit", "Refund from"))
+            return f"{how} {self.fake.company()}"
+        if "description" in w and where & {"hotel", "hotels"}:
+            return (
+                f"{self.rng.choice(('Quiet', 'Modern', 'Family-run', 'Boutique'))} hotel near the "
+                + self.rng.choice(("old town", "main station", "harbour", "city centre"))
+            )
+        return self.rng.choice(SENTENCES)
+
+    def string(self, name: str, schema: dict[str, Any], context: list[str]) -> str:
+        w = words(name)
+        ws = set(w)
+        desc = str(schema.get("description") or "").lower()
+        fmt = str(schema.get("format") or "").lower()
+        joined = "".join(w)
+        entity = (set(context) | ws) & PERSON_ENTITIES
+        if w and w[-1] in {"id", "ids", "uuid"} and fmt != "uuid":
+            stem = [x for x in w if x not in ID_WORDS | ROLE_WORDS] or [singular(x) for x in context[-1:]] or ["ref"]
+            return self.identifier(stem, schema)
+        if fmt == "email" or ws & {"email", "mail"} or (ws == {"to"} and "email" in context):
+            return self.person()["email"]
+        if (
+            fmt == "date"
+            or ws & {"date", "day", "since", "until", "birthday", "dob", "deadline", "due"}
+            or ("check" in ws and ws & {"in", "out"})
+        ):
+            kind = "birth" if ws & {"birthday", "dob", "birth"} else "past" if ws & {"since", "from", "start"} else ""
+            return self.date(kind or "future").isoformat()
+        if fmt in ("date-time", "datetime") or ws & {"datetime", "timestamp"} or w[-1:] == ["at"]:
+            day = self.date("past" if w[-1:] == ["at"] else "future")
+            return f"{day.isoformat()}T{self.clock()}:00Z"
+        if fmt == "time" or w[-1:] == ["time"]:
+            return self.clock()
+        if fmt == "uuid":
+            return str(self.fake.uuid4())
+        if fmt in ("uri", "url") or ws & {"url", "link", "website", "homepage", "uri"}:
+            return f"https://www.{self.fake.domain_name()}/{self.rng.choice(('about', 'pricing', 'blog', 'docs'))}"
+        if fmt in ("hostname",) or ws & {"domain", "hostname", "host"}:
+            return self.fake.domain_name()
+        if fmt == "ipv4" or ws & {"ip", "ipv4"}:
+            return self.fake.ipv4_public()
+        if ws & {"iata", "airport"} or "iata" in desc or "airport" in desc:
+            return self.rng.choice(AIRPORTS)
+        if ws & {"currency"}:
+            return self.rng.choice(CURRENCIES)
+        if ws & {"country"}:
+            return self.fake.country_code() if ws & {"code", "iso"} else self.fake.country()
+        if ws & {"language", "lang", "locale"}:
+            code = self.rng.choice(list(LANGUAGES))
+            return code if ws & {"code", "locale", "lang"} else LANGUAGES[code]
+        if ws & {"city", "town", "destination", "origin", "location", "place"} and not ws & ID_WORDS:
+            return self.rng.choice(CITIES)
+        if ws & {"state", "province", "region"} and not ws & {"status"}:
+            return self.fake.state()
+        if ws & {"address", "street"}:
+            return self.fake.street_address()
+        if ws & {"zip", "postal", "postcode", "zipcode"}:
+            return self.fake.postcode()
+        if ws & {"phone", "mobile", "tel", "telephone"}:
+            return self.fake.numerify("+1-###-###-####").replace("+1-0", "+1-5")
+        if (ws & {"first", "given", "firstname"} and ws & {"name", "firstname"}) or joined == "firstname":
+            return self.person()["first"]
+        if ws & {"last", "surname", "family", "lastname"} or joined == "lastname":
+            return self.person()["last"]
+        if ws & {"username", "login", "handle"} or joined == "username":
+            return self.fake.user_name()
+        if ws & {"company", "organization", "organisation", "employer", "vendor", "merchant"}:
+            return self.fake.company()
+        if "name" in ws and set(context) & {"file", "files", "entry", "entries", "directory", "folder"}:
+            return f"{self.rng.choice(STEMS)}.{self.rng.choice(('md', 'txt', 'csv', 'json', 'pdf'))}"
+        if "name" in ws and (entity or ws & {"full", "person"} or not context):
+            return f"{self.person()['first']} {self.person()['last']}"
+        if ws & {"path", "file", "filename", "folder", "directory", "dir"}:
+            stem = self.rng.choice(STEMS)
+            if (ws | set(context)) & {"folder", "directory", "dir", "folders", "directories"}:
+                return f"{self.rng.choice(FOLDERS)}/{self.rng.choice(NAMES).lower()}"
+            return f"{self.rng.choice(FOLDERS)}/{stem}.{self.rng.choice(('md', 'txt', 'csv', 'json'))}"
+        if ws & {"query", "search", "keyword", "keywords", "q", "term", "topic"}:
+            return self.rng.choice(QUERIES)
+        if ws & {"color", "colour"}:
+            return self.fake.color_name()
+        if ws & {"job", "occupation", "role", "position"}:
+            return self.fake.job()
+        if ws & {"weather", "condition", "conditions", "forecast"}:
+            return self.rng.choice(WEATHER)
+        if ws & {"status"}:
+            return self.rng.choice(("active", "pending", "completed"))
+        if ws & {"tag", "label", "category", "type", "kind"}:
+            return self.fake.word()
+        if ws & TEXT_WORDS or ws & {"subject", "title", "headline"}:
+            return self.text(name, context)
+        if w and (w[-1] in ID_WORDS or "id" in ws or w[-1] in ID_ENTITIES):
+            stem = [x for x in w if x not in ID_WORDS | ROLE_WORDS] or [singular(x) for x in context[-1:]] or ["ref"]
+            return self.identifier(stem, schema)
+        if "name" in ws:
+            thing = (context[-1:] or ["project"])[0]
+            return f"{self.rng.choice(NAMES)} {singular(thing).replace('_', ' ').title()}"
+        example = example_of(schema)
+        if example:
+            return like(example, self.rng)
+        return self.fake.word()
+
+    def fit_string(self, value: str, schema: dict[str, Any], name: str) -> str:
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str):
+            try:
+                ok = re.search(pattern, value) is not None
+            except re.error:
+                ok = True
+            if not ok:
+                value = self._from_pools(name, pattern) or from_pattern(pattern, self.rng) or value
+        low, high = int(schema.get("minLength") or 0), schema.get("maxLength")
+        if isinstance(high, int) and len(value) > high:
+            value = value[:high].rstrip() or value[:high]
+        if len(value) < low:
+            value = value + "".join(self.rng.choice(string.ascii_lowercase) for _ in range(low - len(value)))
+        return value
+
+    def _from_pools(self, name: str, pattern: str) -> str | None:
+        """A real code that fits the pattern (an airport for `origin: ^[A-Z]{3}$`), before random letters."""
+        ws = set(words(name))
+        pools: list[tuple[str, ...]] = []
+        if ws & {"origin", "destination", "airport", "from", "to", "departure", "arrival", "iata"}:
+            pools.append(AIRPORTS)
+        if ws & {"currency"}:
+            pools.append(CURRENCIES)
+        if ws & {"city", "location"}:
+            pools.append(CITIES)
+        for pool in pools:
+            try:
+                fits = [v for v in pool if re.search(pattern, v)]
+            except re.error:
+                return None
+            if fits:
+                return self.rng.choice(fits)
+        return None
+
+    # ---- numbers -----------------------------------------------------------------------------
+    def number(self, name: str, schema: dict[str, Any], integer: bool) -> int | float:
+        ws = set(words(name))
+        low, high = schema.get("minimum"), schema.get("maximum")
+        ex_low, ex_high = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+        step = 1 if integer else 0.01
+        if isinstance(ex_low, int | float) and not isinstance(ex_low, bool):
+            low = max(low, ex_low + step) if isinstance(low, int | float) else ex_low + step
+        if isinstance(ex_high, int | float) and not isinstance(ex_high, bool):
+            high = min(high, ex_high - step) if isinstance(high, int | float) else ex_high - step
+        lo_d, hi_d = self._number_range(ws, integer)
+        lo = float(low) if isinstance(low, int | float) else lo_d
+        hi = float(high) if isinstance(high, int | float) else max(hi_d, lo + 1)
+        if lo > hi:
+            lo, hi = hi, lo
+        d_lo, d_hi = max(lo, lo_d), min(hi, hi_d)  # the name's typical range, inside the schema's bounds
+        if d_lo <= d_hi:
+            lo, hi = d_lo, d_hi
+        if ws & {"amount", "price", "cost", "total", "balance", "fee", "salary", "budget", "payment", "sum", "value"}:
+            value: int | float = self.amount(lo, hi, integer)
+        elif ws & {"limit", "max", "results", "top", "k", "per"} and integer and not ws & {"bytes", "size"}:
+            nice = [v for v in (5, 10, 20, 25, 50) if lo <= v <= hi]
+            value = self.rng.choice(nice) if nice else self.rng.randint(int(lo), int(hi))
+        elif integer:
+            value = self.rng.randint(int(-(-lo // 1)), int(hi // 1)) if int(-(-lo // 1)) <= int(hi // 1) else int(lo)
+        else:
+            value = round(self.rng.uniform(lo, hi), 4 if ws & {"lat", "latitude", "lon", "lng", "longitude"} else 2)
+        multiple = schema.get("multipleOf")
+        if isinstance(multiple, int | float) and multiple > 0 and not isinstance(multiple, bool):
+            value = round(round(value / multiple) * multiple, 6)
+            value = int(value) if integer else value
+        return value
+
+    @staticmethod
+    def _number_range(ws: set[str], integer: bool) -> tuple[float, float]:
+        ranges = [
+            ({"year"}, (2020, 2027)), ({"month"}, (1, 12)), ({"day"}, (1, 28)), ({"hour"}, (0, 23)),
+            ({"minute", "minutes"}, (5, 90)), ({"age"}, (18, 80)), ({"rating", "stars", "score"}, (1, 5)),
+            ({"percent", "percentage"}, (1, 100)), ({"lat", "latitude"}, (-60, 70)),
+            ({"lon", "lng", "longitude"}, (-150, 150)), ({"temperature", "temp"}, (-5, 35)),
+            ({"nights", "guests", "adults", "people", "passengers", "rooms", "seats"}, (1, 6)),
+            ({"quantity", "count", "qty", "copies", "items"}, (1, 10)), ({"page"}, (1, 5)),
+            ({"bytes", "size"}, (200, 90000)), ({"limit", "max", "results", "top", "k", "per"}, (5, 50)),
+            ({"radius", "distance", "km", "miles"}, (1, 50)), ({"duration", "days", "weeks"}, (1, 14)),
+            ({"rate"}, (0.5, 1.5) if not integer else (1, 10)),
+            ({"amount", "price", "cost", "total", "balance", "fee", "payment", "sum", "value"}, (10, 2500)),
+            ({"salary", "budget"}, (1000, 90000)),
+        ]  # fmt: skip
+        for names, span in ranges:
+            if ws & names:
+                return float(span[0]), float(span[1])
+        return (1.0, 100.0) if integer else (1.0, 500.0)
+
+    # ---- any schema --------------------------------------------------------------------------
+    def value(self, name: str, schema: Any, context: list[str] | None = None, depth: int = 0) -> Any:
+        """A value for `schema`; `name` is the argument's (or field's) name, `context` the names of
+        the objects and tool around it (`["create", "booking", "passenger"]`)."""
+        context = list(context or [])
+        if not isinstance(schema, dict) or depth > 6:
+            return self.fake.word()
+        if "const" in schema:
+            return schema["const"]
+        if isinstance(schema.get("enum"), list) and schema["enum"]:
+            return self.rng.choice(schema["enum"])
+        for key in ("anyOf", "oneOf"):
+            options = [o for o in schema.get(key) or [] if isinstance(o, dict) and o.get("type") != "null"]
+            if options:
+                return self.value(name, {**{k: v for k, v in schema.items() if k != key}, **options[0]}, context, depth)
+        if isinstance(schema.get("allOf"), list):
+            merged = {k: v for k, v in schema.items() if k != "allOf"}
+            for part in schema["allOf"]:
+                merged.update(part if isinstance(part, dict) else {})
+            return self.value(name, merged, context, depth)
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            kind = next((k for k in kind if k != "null"), "string")
+        if kind is None:
+            kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
+        if kind == "boolean":
+            return self.rng.random() < 0.5
+        if kind in ("integer", "number"):
+            return self.number(name, schema, kind == "integer")
+        if kind == "array":
+            return self.array(name, schema, context, depth)
+        if kind == "object":
+            return self.object(schema, [*context, name] if name else context, depth)
+        if kind == "null":
+            return None
+        return self.fit_string(self.string(name, schema, context), schema, name)
+
+    def array(self, name: str, schema: dict[str, Any], context: list[str], depth: int) -> list[Any]:
+        low = int(schema.get("minItems") or 1)
+        high = int(schema.get("maxItems") or max(low, 3))
+        count = self.rng.randint(min(low, high), max(min(low, high), min(high, low + 2)))
+        item_name = "_".join(singular(w) for w in words(name)) or "item"
+        items: list[Any] = []
+        for _ in range(count * 3):
+            if len(items) >= count:
+                break
+            self._person = None  # one person per item
+            item = self.value(item_name, schema.get("items") or {"type": "string"}, context, depth + 1)
+            if item not in items or not schema.get("uniqueItems"):
+                items.append(item)
+        self._person = None
+        return items
+
+    def object(self, schema: dict[str, Any], context: list[str], depth: int, fill: str = "required") -> dict:
+        props = schema.get("properties")
+        if not isinstance(props, dict):
+            return {}
+        required = [r for r in schema.get("required") or [] if r in props]
+        keys = list(props) if fill == "all" or not required else required
+        saved, self._person = self._person, None
+        out = {key: self.value(key, props[key], context, depth + 1) for key in keys}
+        self._person = saved
+        return out
+
+    def arguments(self, tool_name: str, schema: dict[str, Any]) -> dict[str, Any]:
+        """Arguments for a call of `tool_name` with the (already narrowed) argument schema: every
+        property the schema lists."""
+        self._person = None
+        props = schema.get("properties") or {}
+        out = {key: self.value(key, sub, words(tool_name), 0) for key, sub in props.items()}
+        for first, second in PAIRS:  # from and to differ: no transfer from an account to itself
+            for key in props:
+                other = next((k for k in props if words(k) == [second if x == first else x for x in words(key)]), None)
+                if other and other != key and key in out and other in out:
+                    for _ in range(8):
+                        if out[other] != out[key]:
+                            break
+                        out[other] = self.value(other, props[other], words(tool_name), 0)
+        self._person = None
+        return out

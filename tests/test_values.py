@@ -1,0 +1,172 @@
+"""Value generators: realistic, schema-valid values for names, emails, cities, dates, amounts,
+currencies and ids in the spec's own format — the same under the same seed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+from email.utils import parseaddr
+from pathlib import Path
+
+import pytest
+
+from inftool.agents.grounding import placeholders
+from inftool.agents.user_simulator import required_only
+from inftool.agents.values import Values, from_pattern, like
+from inftool.specs import ToolSpec, load_toolset
+from inftool.specs.schema import validation_error
+
+SPECS = Path(__file__).resolve().parents[1] / "recipes" / "specs"
+TOOLSETS = [
+    load_toolset("travel", SPECS / "travel.openapi.yaml"),
+    load_toolset("finance", SPECS / "finance.openai.json"),
+    load_toolset("workspace", SPECS / "workspace.mcp.json"),
+]
+# ISO 4217 active codes (2024), written out here so the test does not trust the generator's own list.
+ISO_4217 = frozenset(
+    re.findall(
+        r"[A-Z]{3}",
+        "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF "
+        "CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD "
+        "HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD "
+        "MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN "
+        "PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY "
+        "TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL",
+    )
+)
+SEEDS = range(25)
+
+
+def values_for(name: str, schema: dict, context: list[str] | None = None) -> list:
+    return [Values(seed).value(name, schema, context or []) for seed in SEEDS]
+
+
+def test_person_names_and_emails():
+    for full in values_for("passenger_name", {"type": "string"}):
+        parts = full.split()
+        assert len(parts) >= 2 and all(p[0].isupper() for p in parts), full
+    for email in values_for("email", {"type": "string"}) + values_for("to", {"type": "string", "format": "email"}):
+        _, address = parseaddr(email)
+        assert address == email and re.fullmatch(r"[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}", email), email
+    for first in values_for("first_name", {"type": "string"}):
+        assert first.isalpha() and first[0].isupper() and first.lower() not in ("first", "name", "string")
+
+
+def test_a_person_is_coherent_inside_one_object():
+    schema = {"type": "object", "properties": {"first_name": {"type": "string"}, "last_name": {"type": "string"},
+                                               "email": {"type": "string", "format": "email"}}}  # fmt: skip
+    for seed in SEEDS:
+        person = Values(seed).value("passenger", schema, ["book"])
+        local = person["email"].split("@")[0]
+        assert person["first_name"].lower() in local and person["last_name"].lower() in local, person
+
+
+def test_cities_countries_and_dates():
+    for city in values_for("city", {"type": "string"}):
+        assert re.fullmatch(r"[A-Z][a-z]+( [A-Z][a-z]+)*", city), city
+    for country in values_for("country", {"type": "string"}):
+        assert country[0].isupper() and country.lower() != "country"
+    for code in values_for("country_code", {"type": "string"}):
+        assert re.fullmatch(r"[A-Z]{2}", code), code
+    for name, schema in [("date", {"type": "string", "format": "date"}), ("check_in", {"type": "string"}),
+                         ("since", {"type": "string"})]:  # fmt: skip
+        for value in values_for(name, schema):
+            day = dt.date.fromisoformat(value)  # ISO 8601
+            assert 2025 <= day.year <= 2026, value
+    for value in values_for("departure", {"type": "string", "format": "date-time"}):
+        assert dt.datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
+    for value in values_for("start_time", {"type": "string", "format": "time"}):
+        assert re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value), value
+
+
+def test_amounts_and_currency_codes():
+    schema = {"type": "number", "exclusiveMinimum": 0, "description": "Amount to send"}
+    for amount in values_for("amount", schema):
+        assert isinstance(amount, float) and 0 < amount <= 2500 and round(amount, 2) == amount
+    for code in values_for("currency", {"type": "string"}):
+        assert code in ISO_4217, code
+    for code in values_for("base_currency", {"type": "string", "pattern": "^[A-Z]{3}$"}):
+        assert code in ISO_4217, code
+
+
+def test_ids_follow_the_format_the_spec_shows():
+    for value in values_for("account_id", {"type": "string", "description": "Account id, e.g. ACC-1001"}):
+        assert re.fullmatch(r"ACC-\d{4}", value) and value != "ACC-1001", value
+    for value in values_for("order_id", {"type": "string", "pattern": r"^ORD-[0-9]{6}$"}):
+        assert re.fullmatch(r"ORD-[0-9]{6}", value), value
+    for value in values_for("sku", {"type": "string", "examples": ["SKU-88-A1"]}):
+        assert re.fullmatch(r"SKU-\d\d-[A-Z]\d", value), value
+    for value in values_for("origin", {"type": "string", "pattern": "^[A-Z]{3}$"}):
+        assert re.fullmatch(r"[A-Z]{3}", value), value
+    for value in values_for("booking_id", {"type": "string"}):
+        assert re.fullmatch(r"[A-Z]{3}-\d{4,5}", value) and "booking" not in value.lower(), value
+    uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+    assert all(uuid.fullmatch(v) for v in values_for("session", {"type": "string", "format": "uuid"}))
+
+
+def test_ids_learned_from_a_sibling_argument():
+    finance = TOOLSETS[1]
+    for seed in SEEDS:
+        values = Values(seed)
+        values.learn([t.parameters for t in finance.tools])
+        args = values.arguments("transfer_funds", required_only(finance.tool("transfer_funds").parameters))
+        assert re.fullmatch(r"ACC-\d{4}", args["from_account"]) and re.fullmatch(r"ACC-\d{4}", args["to_account"])
+        assert args["from_account"] != args["to_account"]
+
+
+def test_enums_bounds_booleans_and_arrays():
+    assert set(values_for("cabin", {"type": "string", "enum": ["economy", "business"]})) == {"economy", "business"}
+    for n in values_for("nights", {"type": "integer", "minimum": 1, "maximum": 30}):
+        assert isinstance(n, int) and 1 <= n <= 30
+    for n in values_for("limit", {"type": "integer", "minimum": 1, "maximum": 100}):
+        assert isinstance(n, int) and 1 <= n <= 100
+    for x in values_for("ratio", {"type": "number", "minimum": 0.25, "maximum": 0.5, "multipleOf": 0.05}):
+        assert 0.25 <= x <= 0.5 and abs(round(x / 0.05) * 0.05 - x) < 1e-9
+    assert {type(b) for b in values_for("recursive", {"type": "boolean"})} == {bool}
+    schema = {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 4, "uniqueItems": True}
+    for cities in values_for("cities", schema):
+        assert 2 <= len(cities) <= 4 and len(set(cities)) == len(cities)
+        assert all(re.fullmatch(r"[A-Z][a-z]+( [A-Z][a-z]+)*", c) for c in cities), cities
+
+
+def test_the_same_seed_gives_the_same_values():
+    tool = TOOLSETS[0].tool("createBooking")
+    first = [Values(s).arguments(tool.name, tool.parameters) for s in SEEDS]
+    again = [Values(s).arguments(tool.name, tool.parameters) for s in SEEDS]
+    assert first == again and len({str(a) for a in first}) > len(SEEDS) // 2
+
+
+def test_every_example_tool_gets_valid_realistic_arguments():
+    for toolset in TOOLSETS:
+        for tool in toolset.tools:
+            for schema in (tool.parameters, required_only(tool.parameters)):
+                for seed in SEEDS:
+                    values = Values(seed)
+                    values.learn([t.parameters for t in toolset.tools])
+                    args = values.arguments(tool.name, schema)
+                    assert set(args) == set(schema.get("properties") or {})
+                    assert validation_error(tool, args) is None or schema is not tool.parameters, (tool.name, args)
+                    assert validation_error(tool.model_copy(update={"parameters": schema}), args) is None
+                    assert placeholders(tool.name, args) == [], (tool.name, args)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"^[A-Z]{3}$", r"^ACC-\d{4}$", r"^(EU|US)-[0-9a-f]{6}$", r"^\+[1-9]\d{7,12}$", r"^[a-z][a-z0-9_]{2,15}$",
+     r"^\d{5}(-\d{4})?$", r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$"],
+)  # fmt: skip
+def test_strings_from_patterns(pattern: str):
+    for seed in range(10):
+        value = from_pattern(pattern, random.Random(seed))
+        assert value is not None and re.search(pattern, value), value
+    tool = ToolSpec(
+        name="t", parameters={"type": "object", "properties": {"code": {"type": "string", "pattern": pattern}}}
+    )
+    assert all(validation_error(tool, Values(s).arguments("t", tool.parameters)) is None for s in SEEDS)
+
+
+def test_like_keeps_the_shape_of_an_example():
+    rng = random.Random(0)
+    assert re.fullmatch(r"ACC-\d{4}", like("ACC-1001", rng))
+    assert re.fullmatch(r"ord_[0-9a-f]{4}", like("ord_9f3a", rng))
