@@ -8,7 +8,8 @@ A recipe is a file a team receives from another team; running it must never run 
    own file. The name is resolved and checked as the object it names.
 2. Only the command line or the user's own config may set what runs around a job: Hydra's whole
    `hydra` node (callbacks, logging, env_set, launcher, sweeper, mode, run dirs), extra target
-   names, and starting an external MCP command (`safety.allow_mcp_command=true`).
+   names, starting an external MCP command (`safety.allow_mcp_command=true`), and the saved
+   results `eval.rescore` reads.
 3. Nothing from a recipe is unpickled (programs load as JSON), and every value written into a
    generated script is quoted.
 """
@@ -27,9 +28,10 @@ from inftool.errors import UserError
 COMPONENTS = frozenset({
     "inftool.agents.UserSimulator", "inftool.agents.Assistant", "inftool.agents.ToolServer",
     "inftool.gates.FormatGate", "inftool.gates.SchemaGate", "inftool.gates.ExecutionGate",
-    "inftool.gates.ConsistencyGate", "inftool.gates.JudgeGate", "inftool.gates.DedupGate",
+    "inftool.gates.ConsistencyGate", "inftool.gates.JudgeGate", "inftool.gates.DedupGate", "inftool.gates.PlanGate",
     "dspy.BootstrapFewShot", "dspy.GEPA", "dspy.MIPROv2",
 })  # fmt: skip
+CLI_ONLY_FILES = ("eval.rescore",)  # files a run reads that only the command line may name
 TARGET_KEYS = ("_target_", "()")  # Hydra's instantiate; logging.config.dictConfig's factory key
 USER_ALLOW_FILE = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config")) / "inftool" / "allowed_targets.txt"
 
@@ -119,6 +121,10 @@ def check_cli_only_keys(config: dict[str, Any], cli_overrides: list[str], cli_al
             f"refusing to run: the recipe widens safety.allow_targets with {sorted(recipe_allowed)}; "
             "only the command line or your own allowed_targets file may do that"
         )
+    for key in CLI_ONLY_FILES:
+        section, _, name = key.partition(".")
+        if (config.get(section) or {}).get(name) and cli_sets(cli_overrides, key) is None:
+            raise UserError(f"refusing to run: the recipe sets {key} (a file to read); give it on the command line")
     cli_opt_in = str(cli_sets(cli_overrides, "safety.allow_mcp_command")).lower() in ("true", "1", "yes")
     if safety.get("allow_mcp_command") and not cli_opt_in:
         raise UserError("refusing to run: the recipe sets safety.allow_mcp_command; only the command line may")

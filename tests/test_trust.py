@@ -38,10 +38,10 @@ def test_target_nested_in_arguments_is_refused(inftool_cli, tmp_path: Path):
     marker = tmp_path / "pwned"
     body = (
         "gates:\n  chain:\n    - _target_: inftool.gates.FormatGate\n"
-        f"    - _target_: inftool.gates.DedupGate\n      threshold:\n        _target_: subprocess.call\n"
-        f"        args: [touch, {marker}]\n"
+        "    - _target_: inftool.gates.DedupGate\n      threshold:\n        _target_: inftool.loop.shlex.os.system\n"
+        f"        command: touch {marker}\n"
     )
-    refused(inftool_cli(*write_recipe(tmp_path, body), "hydra.run.dir=run"), marker, "subprocess.call")
+    refused(inftool_cli(*write_recipe(tmp_path, body), "hydra.run.dir=run"), marker, "inftool.loop.shlex.os.system")
 
 
 def test_recipe_cannot_set_hydra_callbacks_even_in_ingest_mode(inftool_cli, tmp_path: Path):
@@ -123,6 +123,13 @@ def test_mcp_command_from_a_recipe_needs_a_command_line_opt_in(inftool_cli, tmp_
     allowed = inftool_cli(*args, "mode=ingest", "safety.allow_mcp_command=true", "hydra.run.dir=run")
     assert f"starting the external MCP server: sh -c 'touch {marker}'" in allowed.stdout  # printed before it runs
     assert marker.exists()  # the user allowed it on the command line
+
+
+def test_recipe_cannot_pick_a_file_to_rescore(inftool_cli, tmp_path: Path):
+    saved = tmp_path / "bfcl.jsonl"
+    saved.write_text("")
+    result = inftool_cli(*write_recipe(tmp_path, f"eval:\n  rescore: {saved}\n"), "mode=eval")
+    assert result.returncode == 2 and "eval.rescore" in result.stderr and "command line" in result.stderr
 
 
 # Known gadgets: stdlib functions that run a command or code, reached directly or through a module
