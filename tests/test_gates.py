@@ -168,7 +168,14 @@ def test_multi_step_binding_takes_the_value_from_the_earlier_result():
         steps = [
             "USER",
             [("searchFlights", search_args, flights, False)],
-            [("createBooking", {"flight_id": flight_id, "passenger": passenger}, {"booking_id": "B1"}, False)],
+            [
+                (
+                    "createBooking",
+                    {"flight_id": flight_id, "passenger": passenger},
+                    {"booking_id": "B1", "flight_id": flight_id},
+                    False,
+                )
+            ],
             "Booked.",
         ]
         return verdict(trajectory("multi_step", [search, book], turns, steps, chain=link))

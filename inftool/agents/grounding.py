@@ -39,6 +39,7 @@ PLACEHOLDER_WORDS = {
 }  # fmt: skip
 _ASKS = re.compile(r"\?|\b(please|could|can|would|will|need|needs|want|wants|like|help|let me|show me|tell me|"
                    r"i'd|i’d|i'm looking|looking for|i have to|remind me)\b", re.IGNORECASE)  # fmt: skip
+_JSON_WORD = re.compile(r"(?<![.\w])json\b")  # the format, not a file's extension
 _PROMPT_LEAKS = (
     "json", "```", "function call", "call the function", "use the following", "the following code",
     "as an ai", "assistant:", "user:", "[[", "## ", "tool_call", "arguments", "parameters",
@@ -192,18 +193,18 @@ def message_problems(message: str, tool_names: Iterable[str], max_chars: int = 7
     """What makes a user's message unusable, whatever it asks for."""
     text = (message or "").strip()
     if len(text) < 8:
-        return ["the user's message is empty"]
+        return [f"the user's message is {'too short to be a request' if text else 'empty'}"]
     problems = []
     low = text.lower()
     for name in tool_names:
         if ("_" in name or re.search(r"[a-z][A-Z]", name)) and re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", text):
             problems.append(f"the user's message names the function {name}")
             break
-    leak = next((p for p in _PROMPT_LEAKS if p in low), None)
+    leak = next((p for p in _PROMPT_LEAKS if p in low and not (p == "json" and not _JSON_WORD.search(low))), None)
     if leak or re.search(r"\{\s*\"", text):
         problems.append(f"the user's message talks about code or JSON ({leak or '{'!r})")
-    first = re.split(r"[^a-z]+", low.lstrip(" \"'*-"), maxsplit=1)[0]
-    if not _ASKS.search(text) and first not in VERBS:
+    opening = re.findall(r"[a-z]+", low)[:8]
+    if not _ASKS.search(text) and not VERBS & set(opening):
         problems.append("the user's message asks for nothing")
     if len(text) > max_chars:
         problems.append(f"the user's message is {len(text)} characters long (at most {max_chars})")

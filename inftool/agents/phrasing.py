@@ -257,9 +257,8 @@ def clause(tool_name: str, description: str, arguments: dict[str, Any], bound: d
             done.add(name)
     phrases = [phrase(k, v, rng, properties.get(k)) for k, v in arguments.items() if k not in done]
     ends = [p for p in phrases if p.startswith(("from ", "to "))]  # "from SFO to JFK" stays together
-    rest = ([" ".join(sorted(ends, key=lambda p: not p.startswith("from ")))] if ends else []) + [
-        p for p in phrases if p not in ends
-    ]
+    pair = [" ".join(sorted(ends, key=lambda p: not p.startswith("from ")))] if ends else []
+    rest = pair + [p for p in phrases if p not in ends]
     text = re.sub(r"\s+", " ", text).strip()
     if rest:
         text += " " + (" ".join(rest) if len(rest) <= 2 else ", ".join(rest[:-1]) + " and " + rest[-1])

@@ -1,7 +1,8 @@
 """The gates: each a component with one call signature, `gate(trajectory) -> GateResult`.
 
-format (calls parse, arguments are JSON objects) → schema (each call against its tool's JSON
-Schema) → execution (no MCP error) → consistency (the calls equal the plan's under BFCL's AST
+plan (the label verified on its own: `inftool.gates.plan`) → format (calls parse, arguments are
+JSON objects) → schema (each call against its tool's JSON Schema) → execution (no MCP error, results
+that are data and answer their calls) → consistency (the calls equal the plan's under BFCL's AST
 semantics) → judge (optional, an LM) → dedup (no exact or near-duplicate user request).
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 import dspy
 
 from inftool.agents import Plan
+from inftool.agents.results import result_problem
 from inftool.gates.matcher import ExpectedCall, expected_from, match_calls
 from inftool.gates.records import GateResult
 from inftool.lm.toolcalls import parse_arguments
@@ -97,12 +99,20 @@ class SchemaGate(Gate):
 
 
 class ExecutionGate(Gate):
+    """No MCP error, and every result is data that answers its call: no JSON Schema echoed as
+    data, and an id passed in comes back where the tool's output schema has a field for it."""
+
     name = "execution"
 
     def __call__(self, traj: Trajectory) -> GateResult:
         errors = [e for e in traj.executions if e.is_error]
         if errors:
             return self.fail(f"{errors[0].name} returned an error: {errors[0].result[:160]}")
+        tools = {t.name: t for t in traj.scenario.offered}
+        for execution in traj.executions:
+            tool = tools.get(execution.name)
+            if tool is not None and (problem := result_problem(tool, execution.arguments, execution.result)):
+                return self.fail(problem)
         return self.ok()
 
 

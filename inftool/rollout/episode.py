@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inftool.agents import Assistant, Plan, ToolServer, UserSimulator
+from inftool.agents.results import field_values
 from inftool.lm.runtime import episode_usage
 from inftool.mcp import ExternalServer, ToolClient, connect, simulated_server
 from inftool.rollout.records import Execution, Trajectory
@@ -86,6 +87,42 @@ async def _run_turns(
             break
 
 
+async def _execute_plan(plan: Plan, client: ToolClient, traj: Trajectory) -> None:
+    """Run the plan's own calls on the tool server, before the policy acts, so the plan can be
+    verified without it (`PlanGate`). A bound argument takes the first value its source call's
+    result holds for the field. The session is the policy's: an identical call it makes later gets
+    the same simulated result. (On an external server these calls really run.)"""
+    for turn_index, turn in enumerate(plan.turns):
+        texts: list[str] = []
+        for index, call in enumerate(turn.calls):
+            arguments = dict(call.arguments)
+            unresolved = None
+            for argument, source in call.bindings.items():
+                position, field = source.removeprefix("call_").split(".", 1)
+                try:
+                    found = field_values(json.loads(texts[int(position)]), field)
+                except (ValueError, IndexError, json.JSONDecodeError):
+                    found = []
+                if not found:
+                    unresolved = f"{argument} needs {source}, which no earlier result of the plan holds"
+                    break
+                arguments[argument] = found[0]
+            call_id = f"plan_{turn_index}_{index}"
+            if unresolved is not None:
+                error = json.dumps({"error": {"message": unresolved}})
+                traj.plan_executions.append(Execution(call_id=call_id, name=call.name, arguments=arguments,
+                                                      result=error, is_error=True))  # fmt: skip
+                texts.append(error)
+                continue
+            try:
+                outcome = await client.call(call.name, arguments)
+            except Exception as exc:
+                raise EpisodeFailed("tools", exc) from exc
+            traj.plan_executions.append(Execution(call_id=call_id, name=call.name, arguments=arguments,
+                                                  result=outcome.text, is_error=outcome.is_error))  # fmt: skip
+            texts.append(outcome.text)
+
+
 async def run_episode(
     scenario: Scenario, agents: Agents, limits: Limits, external: ExternalServer | None = None
 ) -> Trajectory:
@@ -104,6 +141,8 @@ async def run_episode(
         traj.timings["plan_s"] = round(time.perf_counter() - start, 3)
         target = external if external is not None else simulated_server(scenario.offered, agents.tools)
         async with connect(target) as client:
+            await _execute_plan(traj.plan, client, traj)
+            traj.timings["plan_exec_s"] = round(time.perf_counter() - start - traj.timings["plan_s"], 3)
             await _run_turns(scenario, traj.plan, agents, client, traj, limits)
     except Exception as exc:  # anything (an LM, the MCP transport, a bug) fails only this episode
         root = _unwrap(exc)

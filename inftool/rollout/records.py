@@ -33,6 +33,9 @@ class Trajectory(BaseModel):
     )
     tools: list[dict[str, Any]] = Field(default_factory=list, description="the offered tools, OpenAI format")
     executions: list[Execution] = Field(default_factory=list)
+    plan_executions: list[Execution] = Field(
+        default_factory=list, description="the plan's own calls, run on the tool server before the policy acts"
+    )
     status: Literal["completed", "failed"] = "completed"
     failure: str | None = None
     usage: dict[str, dict[str, int]] = Field(default_factory=dict, description="per role: calls and tokens")
