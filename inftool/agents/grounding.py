@@ -42,7 +42,8 @@ _ASKS = re.compile(r"\?|\b(please|could|can|would|will|need|needs|want|wants|lik
 _JSON_WORD = re.compile(r"(?<![.\w])json\b")  # the format, not a file's extension
 _PROMPT_LEAKS = (
     "json", "```", "function call", "call the function", "use the following", "the following code",
-    "as an ai", "assistant:", "user:", "[[", "## ", "tool_call", "arguments", "parameters",
+    "as an ai", "assistant:", "user:", "[[", "## ", "tool_call", "arguments", "parameters", "your objective",
+    "user's goal", "goal:", "message:", "persona:", "the draft",
 )  # fmt: skip
 
 
@@ -189,6 +190,13 @@ def placeholders(tool_name: str, arguments: dict[str, Any]) -> list[str]:
     return found
 
 
+def _repeats(text: str, n: int = 6) -> bool:
+    """The same run of `n` words twice: a model looping, not a person writing."""
+    tokens = text.split()
+    grams = [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+    return len(grams) != len(set(grams))
+
+
 def message_problems(message: str, tool_names: Iterable[str], max_chars: int = 700) -> list[str]:
     """What makes a user's message unusable, whatever it asks for."""
     text = (message or "").strip()
@@ -206,6 +214,11 @@ def message_problems(message: str, tool_names: Iterable[str], max_chars: int = 7
     opening = re.findall(r"[a-z]+", low)[:8]
     if not _ASKS.search(text) and not VERBS & set(opening):
         problems.append("the user's message asks for nothing")
+    if re.match(r"\s*(\d+[.)]|[-*•])\s", text):
+        problems.append("the user's message reads like a list item")
+    sentences = [normalize(s) for s in re.split(r"(?<=[.!?])\s+", text) if len(s) > 12]
+    if len(sentences) != len(set(sentences)) or _repeats(normalize(text)):
+        problems.append("the user's message repeats itself")
     if len(text) > max_chars:
         problems.append(f"the user's message is {len(text)} characters long (at most {max_chars})")
     return problems

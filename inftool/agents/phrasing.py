@@ -33,7 +33,8 @@ THIRD_PERSON = {"returns": "get", "gets": "get", "retrieves": "get", "fetches": 
 IMPERATIVE = ("Please {a}.", "Could you {a}?", "Can you {a}?", "I need you to {a}.", "Would you {a}, please?",
               "Hi! Please {a}.", "I'd like you to {a}.")  # fmt: skip
 NOUN = ("I'd like {a}.", "Can you get me {a}?", "I need {a}.", "Could you find {a}?", "Please get me {a}.")
-ALSO = ("Also {a}.", "And please {a}.", "Then {a}.", "After that, {a}.", "Please also {a}.")
+ALSO = ("Also {a}.", "And please {a}.", "Please also {a}.", "I'd also like you to {a}.", "And could you {a}?")
+THEN = ("Then {a}.", "After that, {a}.", "Once that's done, {a}.", "Then please {a}.")
 _MONEY = {"amount", "price", "cost", "total", "balance", "fee", "payment", "sum", "budget", "salary"}
 _PLURALS = {"nights", "guests", "adults", "people", "passengers", "rooms", "seats", "days", "weeks", "tickets",
             "children", "items", "copies", "hours", "minutes", "servings"}  # fmt: skip
@@ -135,6 +136,8 @@ def phrase(name: str, value: Any, rng: random.Random, schema: dict[str, Any] | N
         return f'with the subject "{text}"'
     if ws & {"memo", "note", "notes"}:
         return f'with the note "{text}"'
+    if ws & {"content", "text"}:
+        return f'with the text "{text}"'
     if ws & _TEXTS:
         return f'saying "{text}"'
     if ws & {"query", "search", "keyword", "keywords", "q", "term"}:
@@ -157,6 +160,7 @@ def action(description: str, tool_name: str) -> tuple[str, bool]:
     first = re.sub(r"\s*\([^)]*\)", "", first)
     if not first or len(first) > 140:
         first = humanize(tool_name)
+    first = re.sub(r"^(\w+) or \w+ ", r"\1 ", first)  # "Create or overwrite a file" → "Create a file"
     head, _, rest = first.partition(" ")
     low = head.lower()
     if low in THIRD_PERSON:
@@ -265,9 +269,12 @@ def clause(tool_name: str, description: str, arguments: dict[str, Any], bound: d
     return text, imperative
 
 
-def request(calls: list[tuple[str, str, dict[str, Any], dict[str, str], dict[str, Any]]], seed: int | str) -> str:
+def request(
+    calls: list[tuple[str, str, dict[str, Any], dict[str, str], dict[str, Any]]], seed: int | str, ordered: bool = False
+) -> str:
     """The user's message for these calls: (tool name, description, arguments, bound argument →
-    what it is, argument schemas) each. Several calls become sentences that follow each other."""
+    what it is, argument schemas) each. Several calls become sentences that follow each other
+    ("then" only when `ordered` or a call uses an earlier one's result)."""
     rng = random.Random(f"phrasing:{seed}")
     sentences = []
     for index, (name, description, arguments, bound, props) in enumerate(calls):
@@ -275,7 +282,7 @@ def request(calls: list[tuple[str, str, dict[str, Any], dict[str, str], dict[str
         if index == 0:
             sentence = rng.choice(IMPERATIVE if imperative else NOUN).format(a=text)
         elif imperative:
-            sentence = rng.choice(ALSO).format(a=text)
+            sentence = rng.choice(THEN if ordered or bound else ALSO).format(a=text)
         else:
             sentence = f"I'd also like {text}."
         sentences.append(sentence[0].upper() + sentence[1:])

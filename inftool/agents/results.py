@@ -12,12 +12,13 @@ and marks free-text fields for the LM to write. It never contains the schema its
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
 from typing import Any
 
-from inftool.agents.values import ID_WORDS, TEXT_WORDS, WEATHER, Values, singular, words
+from inftool.agents.values import ANCHOR, ID_WORDS, TEXT_WORDS, WEATHER, Values, singular, words
 from inftool.specs import ToolSpec
 
 JSON_TYPES = {"object", "string", "integer", "number", "boolean", "array", "null"}
@@ -212,6 +213,10 @@ class ResultBuilder:
         self.context = nouns
         self.dates = [v for k, v in arguments.items() if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v)]
         self.text_paths: list[tuple[str | int, ...]] = []
+        since = [
+            v for k, v in arguments.items() if set(words(k)) & {"since", "after", "from", "start"} and v in self.dates
+        ]
+        self.since = dt.date.fromisoformat(since[0]) if since else None
 
     def build(self) -> dict[str, Any]:
         schema = result_schema(self.tool)
@@ -266,6 +271,8 @@ class ResultBuilder:
         if echo and isinstance(schema, dict) and schema.get("format") == "date-time" and len(self.dates) == 1:
             return f"{self.dates[0]}T{self.values.clock()}:00Z"
         dated = echo and isinstance(schema, dict) and schema.get("format") == "date" and len(self.dates) == 1
+        if dated and self.since is not None:  # listed after a `since`: between it and the anchor day
+            return self.values.between(self.since, max(self.since, ANCHOR)).isoformat()
         if dated and ws & {"date", "day", "departure", "start"}:
             return self.dates[0]
         return self.node(schema, path, key, depth + 1, echo)
@@ -348,6 +355,8 @@ def usable_text(text: Any, name: str) -> bool:
         return False
     stripped = text.strip()
     if not 2 <= len(stripped) <= TEXT_MAX or stripped.lower() == name.lower():
+        return False
+    if re.fullmatch(r"\w+(_\w+)+", stripped):  # an identifier (card_pay), not prose
         return False
     return not re.search(r"[{}\[\]]|\"type\"|properties|json|schema", stripped, re.IGNORECASE)
 

@@ -142,7 +142,7 @@ class UserSimulator(dspy.Module):
             values = {k: v for k, v in call.arguments.items() if k not in hidden}
             bound = {k: " ".join(words(v.split(".", 1)[1])) for k, v in call.bindings.items()}
             parts.append((tool.name, tool.description, values, bound, tool.parameters.get("properties") or {}))
-        return request(parts, f"{scenario.seed}:{n}")
+        return request(parts, f"{scenario.seed}:{n}", ordered=scenario.kind == "multi_step")
 
     async def _message(
         self, scenario: Scenario, calls: list[PlannedCall], hidden: set[str], n: int, grounded: bool = True
@@ -190,7 +190,7 @@ class UserSimulator(dspy.Module):
         if scenario.kind == "irrelevance":
             assert scenario.irrelevant_tool is not None
             wanted = await self._calls_for(scenario, scenario.irrelevant_tool.name, 1, 0)
-            goal, message, source, tries = await self._message(scenario, wanted, set(), 50, grounded=False)
+            goal, message, source, tries = await self._message(scenario, wanted, set(), 50)
             return Plan(goal=goal, turns=[PlannedTurn(user_message=message, calls=[], source=source)], rewrites=tries)
         calls: list[PlannedCall] = []
         for index, (name, count) in enumerate(zip(scenario.targets, scenario.calls_per_target, strict=True)):

@@ -91,6 +91,23 @@ ID_ENTITIES = {
     "flight",
 }  # an `account` alone is an id
 ROLE_WORDS = {"from", "to", "source", "target", "src", "dst", "destination", "new", "old", "parent", "primary"}
+PAST_CONTEXT = {
+    "transaction",
+    "transactions",
+    "history",
+    "payment",
+    "payments",
+    "log",
+    "logs",
+    "statement",
+    "activity",
+    "created",
+    "updated",
+    "orders",
+    "invoices",
+    "messages",
+    "emails",
+}  # what already happened
 PAIRS = (("from", "to"), ("origin", "destination"), ("source", "target"), ("src", "dst"), ("start", "end"))
 
 
@@ -284,6 +301,9 @@ class Values:
             return dt.date(self.rng.randint(1955, 2004), self.rng.randint(1, 12), self.rng.randint(1, 28))
         return ANCHOR + dt.timedelta(days=self.rng.randint(3, 150))
 
+    def between(self, low: dt.date, high: dt.date) -> dt.date:
+        return low + dt.timedelta(days=self.rng.randint(0, max(0, (high - low).days)))
+
     def clock(self) -> str:
         return f"{self.rng.randint(7, 20):02d}:{self.rng.choice((0, 15, 30, 45)):02d}"
 
@@ -356,10 +376,11 @@ class Values:
             or ws & {"date", "day", "since", "until", "birthday", "dob", "deadline", "due"}
             or ("check" in ws and ws & {"in", "out"})
         ):
-            kind = "birth" if ws & {"birthday", "dob", "birth"} else "past" if ws & {"since", "from", "start"} else ""
+            past = ws & {"since", "from", "start"} or set(context) & PAST_CONTEXT
+            kind = "birth" if ws & {"birthday", "dob", "birth"} else "past" if past else ""
             return self.date(kind or "future").isoformat()
         if fmt in ("date-time", "datetime") or ws & {"datetime", "timestamp"} or w[-1:] == ["at"]:
-            day = self.date("past" if w[-1:] == ["at"] else "future")
+            day = self.date("past" if w[-1:] == ["at"] or set(context) & PAST_CONTEXT else "future")
             return f"{day.isoformat()}T{self.clock()}:00Z"
         if fmt == "time" or w[-1:] == ["time"]:
             return self.clock()
