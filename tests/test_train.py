@@ -136,6 +136,7 @@ def test_paper_recipe_writes_a_complete_openrlhf_job(tmp_path: Path):
             "synthesis.episodes=16",
             "synthesis.concurrency=8",
             "loop.stages=[synthesize,train]",
+            "gates.chain.0.verifier=false",  # the loopback LM cannot reproduce a plan: no verifier here
             "hydra.run.dir=run",
             *urls,
             cwd=tmp_path,

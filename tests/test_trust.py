@@ -38,17 +38,19 @@ def test_target_nested_in_arguments_is_refused(inftool_cli, tmp_path: Path):
     marker = tmp_path / "pwned"
     body = (
         "gates:\n  chain:\n    - _target_: inftool.gates.FormatGate\n"
-        "    - _target_: inftool.gates.DedupGate\n      threshold:\n        _target_: inftool.loop.shlex.os.system\n"
+        "    - _target_: inftool.gates.DedupGate\n      threshold:\n"
+        "        _target_: inftool.loop.toolsets.shlex.os.system\n"
         f"        command: touch {marker}\n"
     )
-    refused(inftool_cli(*write_recipe(tmp_path, body), "hydra.run.dir=run"), marker, "inftool.loop.shlex.os.system")
+    gadget = "inftool.loop.toolsets.shlex.os.system"
+    refused(inftool_cli(*write_recipe(tmp_path, body), "hydra.run.dir=run"), marker, gadget)
 
 
 def test_recipe_cannot_set_hydra_callbacks_even_in_ingest_mode(inftool_cli, tmp_path: Path):
     marker = tmp_path / "pwned"
     body = (
-        "hydra:\n  callbacks:\n    boom:\n      _target_: inftool.gates.FormatGate\n"
-        f"      nested: {{_target_: os.system, command: touch {marker}}}\n"
+        "hydra:\n  callbacks:\n    boom:\n      _target_: inftool.safety.os.system\n"
+        f"      command: touch {marker}\n"
     )
     refused(inftool_cli(*write_recipe(tmp_path, body), "mode=ingest"), marker, "hydra.callbacks")
 
@@ -148,7 +150,7 @@ GADGETS = {
     "pty.spawn": lambda m: {"_args_": [["touch", str(m)]]},
     "dspy.load": lambda m: {"path": str(m)},
     "inftool.safety.os.system": lambda m: {"command": f"touch {m}"},
-    "inftool.loop.shlex.os.system": lambda m: {"command": f"touch {m}"},
+    "inftool.loop.toolsets.shlex.os.system": lambda m: {"command": f"touch {m}"},
     "inftool.agents.UserSimulator.__init__.__globals__.os.system": lambda m: {"command": f"touch {m}"},
     "hydra.utils.instantiate": lambda m: {"config": {"_target_": "os.system", "command": f"touch {m}"}},
 }

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from inftool.rollout import Trajectory
+
+PLAN_GATE = "plan"
+POLICY_GATES = ("format", "schema", "execution", "consistency")  # gates that judge the policy's own calls
 
 
 class GateResult(BaseModel):
@@ -29,3 +34,22 @@ class GatedTrajectory(BaseModel):
     @property
     def rejected_by(self) -> GateResult | None:
         return next((g for g in self.gates if not g.passed), None)
+
+    @property
+    def plan_verified(self) -> bool:
+        """The plan (the label) passed its own verification (the `plan` gate), whatever the
+        policy did. Without a plan gate in the chain only an accepted episode vouches for it."""
+        plan = next((g for g in self.gates if g.gate == PLAN_GATE), None)
+        return plan.passed if plan is not None else self.accepted
+
+    @property
+    def side(self) -> Literal["easy", "hard", "refused", "dropped"]:
+        """The paper's consistency split: verified plan + policy right = easy, verified plan +
+        policy wrong (its calls failed a policy gate) = hard; `refused`: the plan is no label;
+        `dropped`: a verified plan refused for another reason (a duplicate, the judge)."""
+        if not self.plan_verified:
+            return "refused"
+        if self.accepted:
+            return "easy"
+        failed = self.rejected_by
+        return "hard" if failed is not None and failed.gate in POLICY_GATES else "dropped"

@@ -6,25 +6,29 @@ from pathlib import Path
 
 from inftool.config import InftoolConfig, LocalGRPOConfig, LocalSFTConfig, OpenRLHFConfig
 from inftool.gates.records import GatedTrajectory
-from inftool.train.data import check_contamination, decision_points
+from inftool.train.data import check_contamination, decision_points, grpo_rows, sft_rows
 from inftool.train.local import TrainResult, local_grpo, local_sft
 from inftool.train.openrlhf_job import launch_command, write_job
 
-__all__ = ["TrainResult", "check_contamination", "decision_points", "launch_command", "train", "write_job"]
+__all__ = ["TrainResult", "check_contamination", "decision_points", "grpo_rows", "launch_command", "sft_rows", "train",
+           "write_job"]  # fmt: skip
 
 
 def train(
     config: InftoolConfig, items: list[GatedTrajectory], round_dir: Path, cache_dir: Path
 ) -> TrainResult | Path | None:
-    """Run the configured trainer on this round's accepted data. Returns the local result, the
-    OpenRLHF job folder, or None when `trainer=none`."""
+    """Run the configured trainer on this round's data: SFT on every verified plan's decisions,
+    local GRPO on the hard ones (verified plan, policy wrong). Returns the local result, the
+    OpenRLHF job folder, or None when `trainer=none` or there is nothing to learn from."""
     cfg = config.trainer
     if cfg.kind == "none":
         return None
-    rows = decision_points(items, verified_only=isinstance(cfg, LocalSFTConfig))
+    rows = sft_rows(items) if isinstance(cfg, LocalSFTConfig | OpenRLHFConfig) and cfg.kind != "openrlhf_grpo" \
+        else grpo_rows(items)  # fmt: skip
     check_contamination(rows)  # before any training: BFCL must never reach the training data
     if not rows and not isinstance(cfg, OpenRLHFConfig):
-        print("trainer: skipped, no accepted decision points this round (see the gate summary)")
+        what = "verified plans" if isinstance(cfg, LocalSFTConfig) else "hard items (verified plan, policy wrong)"
+        print(f"trainer: skipped, no {what} this round (see the gate summary)")
         return None
     out = round_dir / "train"
     if isinstance(cfg, OpenRLHFConfig):

@@ -1,5 +1,10 @@
 """Training data from the store: one prompt per assistant decision point, plus the check that
-no BFCL question or function name reaches it (BFCL is the exam, never the textbook)."""
+no BFCL question or function name reaches it (BFCL is the exam, never the textbook).
+
+Labels never depend on the policy's luck: SFT rows are the decision points of every *verified
+plan* (its own conversation: the planned calls with the results the tool server gave them),
+whatever the policy did; GRPO prompts are the decision points of the *hard* items (verified plan,
+policy wrong), and only groups whose rewards differ are kept (`varied_groups`)."""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from inftool.gates.records import GatedTrajectory
 from inftool.lm.constrained import plain_messages
 from inftool.lm.records import ChatRequest
 from inftool.rollout import Trajectory
+from inftool.rollout.records import Execution
 from inftool.specs.schema import validation_error
 
 
@@ -34,6 +40,72 @@ def planned_first_decision(item: GatedTrajectory) -> dict[str, Any] | None:
     if any(c.name not in tools or validation_error(tools[c.name], c.arguments) for c in calls):
         return None
     return _row(traj, 2, [{"name": c.name, "arguments": c.arguments} for c in calls])
+
+
+def _call_message(executions: list[Execution]) -> dict[str, Any]:
+    def arguments(e: Execution) -> str:
+        return e.arguments if isinstance(e.arguments, str) else json.dumps(e.arguments, ensure_ascii=False)
+
+    calls = [{"id": e.call_id, "type": "function", "function": {"name": e.name, "arguments": arguments(e)}}
+             for e in executions]  # fmt: skip
+    return {"role": "assistant", "content": None, "tool_calls": calls}
+
+
+def _plan_row(traj: Trajectory, messages: list[dict[str, Any]], calls: list[dict[str, Any]], answer: str = "") -> dict:
+    prompt = plain_messages(ChatRequest(messages=messages, tools=traj.tools or None))
+    index = sum(m["role"] in ("user", "assistant") for m in messages)
+    row = {"id": f"{traj.id}-plan{index}", "prompt": prompt, "label": decision_label(traj, calls)}
+    return {**row, "answer": answer} if answer else row
+
+
+def planned_decisions(item: GatedTrajectory) -> list[dict[str, Any]]:
+    """The decision points of the plan's own conversation (a verified plan only): each user turn,
+    then the planned calls one decision at a time (a chain call by call), each answered by the
+    result the tool server gave the plan. `clarify` is its first decision (ask for the missing
+    value) and `irrelevance` its refusal, both without a call."""
+    traj, plan = item.trajectory, item.trajectory.plan
+    if plan is None or not item.plan_verified or not plan.turns:
+        return []
+    kind = traj.scenario.kind
+    messages = traj.messages[:1] if traj.messages and traj.messages[0]["role"] == "system" else []
+    executions = list(traj.plan_executions)
+    rows = []
+    for turn in plan.turns:
+        messages = [*messages, {"role": "user", "content": turn.user_message}]
+        if kind in ("irrelevance", "clarify"):
+            missing = ", ".join(plan.withheld) or "details"
+            answer = (f"Could you tell me the {missing}?" if kind == "clarify"
+                      else "None of the tools I have can do that, sorry.")  # fmt: skip
+            return [_plan_row(traj, messages, [], answer)]
+        done, executions = executions[: len(turn.calls)], executions[len(turn.calls) :]
+        for step in [[e] for e in done] if kind == "multi_step" else [done]:
+            rows.append(_plan_row(traj, messages, [{"name": e.name, "arguments": e.arguments} for e in step]))
+            tool_messages = [{"role": "tool", "tool_call_id": e.call_id, "name": e.name, "content": e.result}
+                             for e in step]  # fmt: skip
+            messages = [*messages, _call_message(step), *tool_messages]
+        messages = [*messages, {"role": "assistant", "content": "Done."}]
+    return rows
+
+
+def sft_rows(items: Iterable[GatedTrajectory]) -> list[dict[str, Any]]:
+    """Every verified plan's decision points, whatever the policy did."""
+    return [row for item in items for row in planned_decisions(item)]
+
+
+def grpo_rows(items: Iterable[GatedTrajectory]) -> list[dict[str, Any]]:
+    """The hard items' decision points: verified plans the policy got wrong."""
+    return [row for item in items if item.side == "hard" for row in planned_decisions(item)]
+
+
+def varied_groups(rewards: dict[str, list[float]], min_std: float = 1e-6) -> list[str]:
+    """The prompt ids whose sampled group's rewards differ: a group that scores the same for
+    every sample has zero advantage and teaches GRPO nothing."""
+    kept = []
+    for prompt_id, group in rewards.items():
+        mean = sum(group) / len(group) if group else 0.0
+        if len(group) > 1 and (sum((r - mean) ** 2 for r in group) / len(group)) ** 0.5 > min_std:
+            kept.append(prompt_id)
+    return kept
 
 
 def decision_points(items: Iterable[GatedTrajectory], verified_only: bool = False, limit: int | None = None) -> list:

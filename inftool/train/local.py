@@ -24,6 +24,8 @@ class TrainResult:
     seconds_per_step: float
     rewards: list[float] = field(default_factory=list)  # mean reward per logged step (GRPO)
     losses: list[float] = field(default_factory=list)
+    reward_stds: list[float] = field(default_factory=list)  # within-group reward std per logged step (GRPO)
+    screened_groups: dict[str, list[float]] = field(default_factory=dict)  # prompt id -> sampled rewards
 
 
 def base_checkpoint(base: str | None, cache_dir: Path) -> Path:
@@ -57,16 +59,49 @@ def _save(trainer: Any, tokenizer: Any, out: Path) -> Path:
     return out
 
 
+def sample_groups(model: Any, tokenizer: Any, rows: list[dict[str, Any]], reward: Any, cfg: LocalGRPOConfig,
+                  seed: int) -> dict[str, list[float]]:  # fmt: skip
+    """The rewards of `group_size` completions per prompt, sampled as GRPO samples (same model,
+    temperature and length): the screen that keeps zero-variance groups from the trainer."""
+    import torch
+
+    torch.manual_seed(seed)
+    rewards = {}
+    for row in rows:
+        text = tokenizer.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
+        inputs = tokenizer(text, return_tensors="pt")
+        with torch.no_grad():
+            out = model.generate(**inputs, do_sample=True, temperature=cfg.temperature, top_k=0, top_p=1.0,
+                                 max_new_tokens=cfg.max_new_tokens, num_return_sequences=cfg.group_size,
+                                 pad_token_id=tokenizer.pad_token_id)  # fmt: skip
+        start = inputs["input_ids"].shape[1]
+        completions = [tokenizer.decode(o[start:], skip_special_tokens=True) for o in out]
+        rewards[row["id"]] = reward(prompts=[row["prompt"]] * len(completions), completions=completions,
+                                    label=[row["label"]] * len(completions))  # fmt: skip
+    return rewards
+
+
 def local_grpo(rows: list[dict[str, Any]], cfg: LocalGRPOConfig, weights: RewardConfig, out_dir: Path,
-               cache_dir: Path, seed: int = 0) -> TrainResult:  # fmt: skip
+               cache_dir: Path, seed: int = 0) -> TrainResult | None:  # fmt: skip
+    """GRPO on the prompts whose sampled groups' rewards differ; None when no group does."""
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
 
     from inftool.gates.reward import GatedReward
+    from inftool.train.data import varied_groups
 
     if not rows:
-        raise UserError("trainer: no accepted decision points to train on (see the gate summary)")
+        raise UserError("trainer: no hard decision points to practise on (see the gate summary)")
     model, tokenizer = _load(base_checkpoint(cfg.base, cache_dir))
+    reward = GatedReward(names=weights.names, arguments=weights.arguments)
+    screened = rows[: cfg.max_prompts * 2]
+    groups = sample_groups(model, tokenizer, screened, reward, cfg, seed)
+    kept = set(varied_groups(groups))
+    print(f"trainer: {len(kept)} of {len(screened)} prompts give a group whose rewards differ "
+          f"(group of {cfg.group_size}); the rest would teach GRPO nothing")  # fmt: skip
+    rows = [r for r in screened if r["id"] in kept]
+    if not rows:
+        return None
     args = GRPOConfig(
         output_dir=str(out_dir / "trl"), use_cpu=True, seed=seed, max_steps=cfg.steps,
         num_generations=cfg.group_size, per_device_train_batch_size=cfg.group_size, gradient_accumulation_steps=1,
@@ -75,7 +110,6 @@ def local_grpo(rows: list[dict[str, Any]], cfg: LocalGRPOConfig, weights: Reward
         disable_tqdm=True,
     )  # fmt: skip
     dataset = Dataset.from_list([{"prompt": r["prompt"], "label": r["label"]} for r in rows[: cfg.max_prompts]])
-    reward = GatedReward(names=weights.names, arguments=weights.arguments)
     trainer = GRPOTrainer(
         model=model, reward_funcs=[reward], args=args, train_dataset=dataset, processing_class=tokenizer
     )
@@ -85,28 +119,31 @@ def local_grpo(rows: list[dict[str, Any]], cfg: LocalGRPOConfig, weights: Reward
     logs = trainer.state.log_history
     rewards = [entry["reward"] for entry in logs if "reward" in entry]
     losses = [entry["loss"] for entry in logs if "loss" in entry]
+    stds = [entry["reward_std"] for entry in logs if "reward_std" in entry]
     checkpoint = _save(trainer, tokenizer, out_dir / "checkpoint")
-    return TrainResult(checkpoint, cfg.steps, seconds, rewards, losses)
+    return TrainResult(checkpoint, cfg.steps, seconds, rewards, losses, reward_stds=stds, screened_groups=groups)
+
+
+def sft_completion(row: dict[str, Any]) -> dict[str, str]:
+    """The assistant message an SFT row teaches, in the JSON the constrained decoder writes."""
+    import json
+
+    calls = json.loads(row["label"])["calls"]
+    text = row.get("answer") or "I cannot do that with these tools."
+    return {"role": "assistant", "content": json.dumps({"tool_calls": calls} if calls else {"answer": text})}
 
 
 def local_sft(rows: list[dict[str, Any]], cfg: LocalSFTConfig, out_dir: Path, cache_dir: Path,
               seed: int = 0) -> TrainResult:  # fmt: skip
     """Cold start: the decision points' prompts completed by the accepted decisions."""
-    import json
 
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
     if not rows:
-        raise UserError("trainer: no accepted decision points to train on (see the gate summary)")
+        raise UserError("trainer: no verified plans to learn from (see the gate summary)")
     model, tokenizer = _load(base_checkpoint(cfg.base, cache_dir))
-    examples = []
-    for row in rows:
-        calls = json.loads(row["label"])["calls"]
-        answer = (
-            json.dumps({"tool_calls": calls}) if calls else json.dumps({"answer": "I cannot do that with these tools."})
-        )
-        examples.append({"prompt": row["prompt"], "completion": [{"role": "assistant", "content": answer}]})
+    examples = [{"prompt": row["prompt"], "completion": [sft_completion(row)]} for row in rows]
     args = SFTConfig(
         output_dir=str(out_dir / "trl"), use_cpu=True, seed=seed, max_steps=cfg.steps, learning_rate=cfg.learning_rate,
         per_device_train_batch_size=cfg.batch_size, max_length=cfg.max_length, logging_steps=1, save_strategy="no",

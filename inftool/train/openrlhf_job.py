@@ -24,10 +24,10 @@ from typing import Any
 
 import inftool
 from inftool.config import OpenRLHFConfig, RewardConfig
-from inftool.data.export import decision_rows, openai_row
 from inftool.errors import UserError
 from inftool.gates.openrlhf import write_agent_file, write_reward_file
 from inftool.gates.records import GatedTrajectory
+from inftool.train.local import sft_completion
 
 # Ray sets this to the unpacked working_dir while it builds the runtime env (pip runs elsewhere).
 RAY_WORKING_DIR = "${RAY_RUNTIME_ENV_CREATE_WORKING_DIR}"
@@ -145,16 +145,22 @@ def build_wheel(out_dir: Path) -> Path:
 
 
 def write_data(items: list[GatedTrajectory], cfg: OpenRLHFConfig, weights: RewardConfig, job_dir: Path) -> None:
-    accepted = [i for i in items if i.accepted]
+    """GRPO prompts: the hard items' decisions (verified plan, policy wrong); SFT: every verified
+    plan's decisions, completed by the plan (the same rows the CPU trainers get)."""
+    from inftool.train.data import check_contamination, grpo_rows, sft_rows
+
+    rows = grpo_rows(items) if cfg.kind == "openrlhf_grpo" else sft_rows(items)
+    check_contamination(rows)
     if cfg.kind == "openrlhf_grpo":
-        rows = [row for item in accepted for row in decision_rows(item)]
         with (job_dir / "prompts.jsonl").open("w") as out:
-            out.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+            out.writelines(json.dumps({"prompt": r["prompt"], "label": r["label"]}, ensure_ascii=False) + "\n"
+                           for r in rows)  # fmt: skip
         write_reward_file(job_dir / "reward.py", weights)
         write_agent_file(job_dir / "agent.py", weights)
     else:
         with (job_dir / "sft.jsonl").open("w") as out:
-            out.writelines(json.dumps(openai_row(item), ensure_ascii=False) + "\n" for item in accepted)
+            out.writelines(json.dumps({"messages": [*r["prompt"], sft_completion(r)]}, ensure_ascii=False) + "\n"
+                           for r in rows)  # fmt: skip
 
 
 def write_job(items: list[GatedTrajectory], cfg: OpenRLHFConfig, weights: RewardConfig, job_dir: Path) -> Path:

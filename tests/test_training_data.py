@@ -1,0 +1,65 @@
+"""Training data from verified plans, not from the policy's luck (issue 13): SFT learns every
+verified plan whatever the policy did; GRPO practises the hard ones in groups whose rewards differ."""
+
+from __future__ import annotations
+
+import json
+
+from inftool.gates.records import GatedTrajectory, GateResult
+from inftool.rollout.records import Execution
+from inftool.train.data import check_contamination, grpo_rows, sft_rows, varied_groups
+from tests.test_gates import BALANCE, PARALLEL, trajectory
+
+
+def verified_but_policy_wrong() -> GatedTrajectory:
+    """The plan asks for two balances and ran on the tool server; the policy asked for one."""
+    traj = trajectory(
+        "parallel", [BALANCE], PARALLEL, ["USER", [("get_account_balance", {"account_id": "X"}, {}, False)]]
+    )
+    results = [Execution(call_id=f"p{i}", name="get_account_balance", arguments={"account_id": acc},
+                         result=json.dumps({"account_id": acc, "balance": 10.0 * i}), is_error=False)
+               for i, acc in enumerate(["ACC-1", "ACC-2"])]  # fmt: skip
+    traj = traj.model_copy(update={"plan_executions": results})
+    gates = [GateResult(gate="plan", passed=True), GateResult(gate="format", passed=True),
+             GateResult(gate="consistency", passed=False, reason="expected 2 calls, got 1")]  # fmt: skip
+    return GatedTrajectory(trajectory=traj, gates=gates, accepted=False)
+
+
+def test_sft_rows_come_from_a_verified_plan_the_policy_got_wrong():
+    item = verified_but_policy_wrong()
+    assert item.plan_verified and item.side == "hard"
+    rows = sft_rows([item])
+    assert len(rows) == 1
+    label = json.loads(rows[0]["label"])
+    assert sorted(c["arguments"]["account_id"] for c in label["calls"]) == ["ACC-1", "ACC-2"]  # the plan's, not X
+    assert rows[0]["prompt"][-1] == {"role": "user", "content": PARALLEL[0].user_message}
+    check_contamination(rows)  # the check covers these rows too
+    assert grpo_rows([item]) == rows  # hard: GRPO practises it
+
+
+def test_a_refused_plan_gives_no_training_row():
+    item = verified_but_policy_wrong()
+    refused = item.model_copy(update={"gates": [GateResult(gate="plan", passed=False, reason="ungrounded: x")]})
+    assert refused.side == "refused" and sft_rows([refused]) == [] and grpo_rows([refused]) == []
+    easy = item.model_copy(update={"gates": [GateResult(gate="plan", passed=True)], "accepted": True})
+    assert easy.side == "easy" and len(sft_rows([easy])) == 1 and grpo_rows([easy]) == []
+
+
+def test_multi_step_plan_gives_one_decision_per_call_with_the_earlier_result():
+    from inftool.agents import PlannedCall, PlannedTurn
+
+    calls = [PlannedCall(name="get_account_balance", arguments={"account_id": f"ACC-{i}"}) for i in (1, 2)]
+    turns = [PlannedTurn(user_message="Balance of ACC-1, then of ACC-2.", calls=calls)]
+    traj = trajectory("multi_step", [BALANCE], turns, ["USER"])
+    executed = [Execution(call_id=f"p{i}", name="get_account_balance", arguments={"account_id": f"ACC-{i + 1}"},
+                          result=json.dumps({"balance": i}), is_error=False) for i in range(2)]  # fmt: skip
+    item = GatedTrajectory(trajectory=traj.model_copy(update={"plan_executions": executed}),
+                           gates=[GateResult(gate="plan", passed=True)], accepted=False)  # fmt: skip
+    rows = sft_rows([item])
+    assert [json.loads(r["label"])["calls"][0]["arguments"]["account_id"] for r in rows] == ["ACC-1", "ACC-2"]
+    assert rows[1]["prompt"][-1]["content"].endswith(json.dumps({"balance": 0}))  # the first result comes first
+
+
+def test_no_zero_variance_group_reaches_grpo():
+    groups = {"same-high": [1.0, 1.0, 1.0, 1.0], "varied": [0.0, 1.0, 0.4, 0.0], "same-low": [0.0] * 4, "one": [1.0]}
+    assert varied_groups(groups) == ["varied"]
