@@ -130,7 +130,7 @@ def test_a_result_that_ignores_the_id_passed_in_is_refused():
 def test_unusable_messages_are_refused():
     weather = WORKSPACE.tool("lookup_weather")
     for message, why in [
-        ("Find the weather in Lisbon. You can use the following JSON code:", "talks about code or JSON"),
+        ("Find the weather in Lisbon. You can use the following JSON code:", "reads like a prompt or code"),
         ("Please call lookup_weather for Lisbon.", "names the function lookup_weather"),
         ("The city of Lisbon, in Portugal.", "asks for nothing"),
         ("Lisbon", "too short"),

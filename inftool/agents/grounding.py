@@ -190,11 +190,13 @@ def placeholders(tool_name: str, arguments: dict[str, Any]) -> list[str]:
     return found
 
 
-def _repeats(text: str, n: int = 6) -> bool:
-    """The same run of `n` words twice: a model looping, not a person writing."""
+def _repeats(text: str, n: int = 8) -> bool:
+    """The same run of `n` words holding a value (a digit, a path, an address) twice: a model
+    looping. A parallel request repeats its action ("read the file …") with other values; that passes."""
     tokens = text.split()
-    grams = [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
-    return len(grams) != len(set(grams))
+    grams = [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+    valued = [g for g in grams if any(re.search(r"[\d/@]", t) for t in g)]
+    return len(valued) != len(set(valued))
 
 
 def message_problems(message: str, tool_names: Iterable[str], max_chars: int = 700) -> list[str]:
@@ -210,7 +212,7 @@ def message_problems(message: str, tool_names: Iterable[str], max_chars: int = 7
             break
     leak = next((p for p in _PROMPT_LEAKS if p in low and not (p == "json" and not _JSON_WORD.search(low))), None)
     if leak or re.search(r"\{\s*\"", text):
-        problems.append(f"the user's message talks about code or JSON ({leak or '{'!r})")
+        problems.append(f"the user's message reads like a prompt or code ({leak or '{'!r})")
     opening = re.findall(r"[a-z]+", low)[:8]
     if not _ASKS.search(text) and not VERBS & set(opening):
         problems.append("the user's message asks for nothing")
