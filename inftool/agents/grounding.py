@@ -39,6 +39,11 @@ PLACEHOLDER_WORDS = {
 }  # fmt: skip
 _ASKS = re.compile(r"\?|\b(please|could|can|would|will|need|needs|want|wants|like|help|let me|show me|tell me|"
                    r"i'd|i’d|i'm looking|looking for|i have to|remind me)\b", re.IGNORECASE)  # fmt: skip
+_FRAMING = re.compile(  # the prompt's framing, not the user's voice: "The goal is to …", "A user wants …"
+    r"^\W*(the|a|this) user\b|\b(the|your) (goal|objective|task) is\b|^\W*you (?!can|could|would|will|should|"
+    r"might|may|must|need|have|are)\w+\b",
+    re.IGNORECASE,
+)
 _JSON_WORD = re.compile(r"(?<![.\w])json\b")  # the format, not a file's extension
 _PROMPT_LEAKS = (
     "json", "```", "function call", "call the function", "use the following", "the following code",
@@ -211,6 +216,8 @@ def message_problems(message: str, tool_names: Iterable[str], max_chars: int = 7
             problems.append(f"the user's message names the function {name}")
             break
     leak = next((p for p in _PROMPT_LEAKS if p in low and not (p == "json" and not _JSON_WORD.search(low))), None)
+    if not leak and (framing := _FRAMING.search(text)):
+        leak = framing.group(0).strip()
     if leak or re.search(r"\{\s*\"", text):
         problems.append(f"the user's message reads like a prompt or code ({leak or '{'!r})")
     opening = re.findall(r"[a-z]+", low)[:8]

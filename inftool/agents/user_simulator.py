@@ -174,6 +174,8 @@ class UserSimulator(dspy.Module):
             for value in _hidden_values(calls, hidden):  # the writer never saw it; a chance match must not leak it
                 message = message.replace(value, "").strip()
             problems = message_problems(message, names)
+            if len(message) > 1.5 * len(draft) + 30:  # the draft said it all; more is the model rambling
+                problems.append("the message rambles beyond the request")
             if grounded:
                 for call in calls:
                     problems += ungrounded(call.arguments, [message], skip=hidden)
