@@ -73,7 +73,7 @@ def hydra_app(cfg: DictConfig) -> Any:
         secrets = collect_secrets(container)
         install_log_redaction(secrets)
         write_run_config(run_dir, cfg, secrets)
-        from inftool.loop import run
+        from inftool.modes import run
 
         return run(config, run_dir, config_search_dirs(), recipe_file(config_search_dirs()))
     except UserError as exc:

@@ -1,0 +1,97 @@
+"""The round driver: each round's steps in order, each behind its marker; then the loop's
+summary (RUN/loop_summary.json), its table and RUN/report.html."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from inftool.config import InftoolConfig, LMConfig, TrainerConfig
+from inftool.data import TrajectoryStore
+from inftool.gates.records import GatedTrajectory
+from inftool.loop.evaluate import Evaluator
+from inftool.loop.markers import step
+from inftool.loop.optimize import optimize_step, with_programs
+from inftool.loop.records import RoundInputs
+from inftool.loop.reweight import reweight
+from inftool.loop.synthesize import round_scenarios, synthesize_step
+from inftool.loop.train import next_inputs, train_step
+from inftool.specs import Toolset
+
+
+def with_assistant(config: InftoolConfig, assistant: LMConfig, trainer: TrainerConfig) -> InftoolConfig:
+    return config.model_copy(update={"lm": config.lm.model_copy(update={"assistant": assistant}), "trainer": trainer})
+
+
+def run_rounds(config: InftoolConfig, toolsets: list[Toolset], run_dir: Path,
+               recipe: Path | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """The closed loop; returns one record per round (its steps' markers)."""
+    from inftool.lm import build_lms, configure_cache, usage_table, write_usage
+
+    configure_cache(run_dir)
+    lms = build_lms(config.lm)  # an unreachable endpoint stops the run here, before any episode
+    stages, evaluator = set(config.loop.stages), Evaluator(config, toolsets, run_dir)
+    inputs = RoundInputs(config.lm.assistant, config.trainer, config.scenarios.weights)
+    served = config.lm.assistant  # the config lms["assistant"] was built from
+    history: list[dict[str, Any]] = []
+    seen: list[GatedTrajectory] = []
+
+    def serve(assistant: LMConfig) -> InftoolConfig:
+        nonlocal served
+        round_config = with_assistant(config, assistant, inputs.trainer)
+        if assistant != served:
+            lms["assistant"] = build_lms(round_config.lm, roles=("assistant",))["assistant"]
+            served = assistant
+        return round_config
+
+    compiled: dict[str, Any] = {}
+    if "optimize" in stages:  # round 0, first: the compiled programs serve every later step
+        compiled = step(run_dir / "round_0", "optimize", optimize_step, config, toolsets, lms, run_dir, recipe)
+        config = with_programs(config, {role: r["program"] for role, r in compiled.items()})
+    for index in range(config.loop.rounds):
+        round_dir = run_dir / f"round_{index}"
+        round_config = serve(inputs.assistant)
+        record: dict[str, Any] = {"round": index, "weights": inputs.weights, "domain_weights": inputs.domain_weights}
+        if index == 0 and compiled:
+            record["optimize"] = compiled
+        latest_eval = None
+        if index == 0 and "eval" in stages and config.loop.baseline:
+            latest_eval = record["baseline"] = step(round_dir, "baseline", evaluator, round_config, lms,
+                                                    round_dir / "baseline")  # fmt: skip
+        items: list[GatedTrajectory] = []
+        if "synthesize" in stages:
+            scenarios = round_scenarios(config, toolsets, index, inputs)
+            record["synthesize"] = step(round_dir, "synthesize", synthesize_step, round_config, scenarios, lms,
+                                        round_dir, seen, items)  # fmt: skip
+        if not items and ("synthesize" in stages or "train" in stages):  # synthesized by an earlier run
+            store = TrajectoryStore(round_dir / "data", config.data.shard_lines)
+            items = [*store.read("accepted"), *store.read("rejected")]
+        trained = None
+        if "train" in stages:
+            trained = record["train"] = step(round_dir, "train", train_step, round_config, items, round_dir)
+        seen += items
+        after = next_inputs(config, inputs, trained, None)
+        if "eval" in stages and after.assistant != inputs.assistant:
+            latest_eval = record["eval"] = step(round_dir, "eval", evaluator, serve(after.assistant), lms,
+                                                round_dir / "eval")  # fmt: skip
+        mix = None
+        if "reweight" in stages and latest_eval and latest_eval.get("heldout"):
+            mix = record["reweight"] = step(round_dir, "reweight", reweight, config, evaluator, round_dir, inputs,
+                                            index)  # fmt: skip
+        history.append(record)
+        inputs = next_inputs(config, inputs, trained, mix)
+    print()
+    print(usage_table(lms))
+    write_usage(lms, run_dir)
+    finish(history, run_dir)
+    return history
+
+
+def finish(history: list[dict[str, Any]], run_dir: Path) -> None:
+    from inftool.report import loop_table, write_report
+
+    (run_dir / "loop_summary.json").write_text(json.dumps(history, indent=2, default=str))
+    print()
+    print(loop_table(history))
+    print(f"report: {write_report(history, run_dir)}")
