@@ -255,6 +255,12 @@ class LoopConfig(StrictModel):
     variations: NonNegativeInt = Field(
         2, le=MAX_EPISODES, description="next-round episodes seeded by failed held-out items"
     )
+    schedule: list[Literal["trainer", "sft", "grpo", "sft+grpo", "none"]] = Field(
+        default_factory=lambda: ["trainer"],
+        description="what each round trains (the last entry repeats): trainer = the `trainer` group; sft = an SFT "
+        "cold start on every verified plan (loop.sft); grpo = local GRPO on the hard ones; sft+grpo = both",
+    )
+    sft: LocalSFTConfig = Field(default_factory=lambda: LocalSFTConfig(), description="the schedule's SFT settings")
     policy_dtype: Literal["f32", "f16", "q8_0"] = Field(
         "f32", description="GGUF the trained policy is served from (embedded assistant); f32 keeps small RL updates"
     )

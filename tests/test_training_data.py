@@ -63,3 +63,16 @@ def test_multi_step_plan_gives_one_decision_per_call_with_the_earlier_result():
 def test_no_zero_variance_group_reaches_grpo():
     groups = {"same-high": [1.0, 1.0, 1.0, 1.0], "varied": [0.0, 1.0, 0.4, 0.0], "same-low": [0.0] * 4, "one": [1.0]}
     assert varied_groups(groups) == ["varied"]
+
+
+def test_schedule_picks_each_rounds_trainers_and_repeats_the_last():
+    from inftool.config import LocalGRPOConfig, LocalSFTConfig, validate
+    from inftool.loop.train import round_trainers
+    from inftool.recipes import compose_config
+
+    config = validate(compose_config(["recipe=quickstart", "loop.schedule=[sft+grpo,grpo]", "trainer.base=/ckpt"]))
+    first, later = round_trainers(config, 0), round_trainers(config, 5)
+    assert [type(t) for t in first] == [LocalSFTConfig, LocalGRPOConfig] and first[0].base == "/ckpt"
+    assert [type(t) for t in later] == [LocalGRPOConfig] and later[0] is config.trainer
+    assert round_trainers(config.model_copy(update={"loop": config.loop.model_copy(update={"schedule": ["none"]})}),
+                          0) == []  # fmt: skip

@@ -69,7 +69,7 @@ def run_rounds(config: InftoolConfig, toolsets: list[Toolset], run_dir: Path,
             items = [*store.read("accepted"), *store.read("rejected")]
         trained = None
         if "train" in stages:
-            trained = record["train"] = step(round_dir, "train", train_step, round_config, items, round_dir)
+            trained = record["train"] = step(round_dir, "train", train_step, round_config, items, round_dir, index)
         seen += items
         after = next_inputs(config, inputs, trained, None)
         if "eval" in stages and after.assistant != inputs.assistant:

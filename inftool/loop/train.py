@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from inftool.config import EmbeddedLMConfig, HFLMConfig, InftoolConfig
+from inftool.config import EmbeddedLMConfig, HFLMConfig, InftoolConfig, LocalGRPOConfig, TrainerConfig
 from inftool.gates.records import GatedTrajectory
 from inftool.loop.records import RoundInputs
 from inftool.scenarios import Scenario
@@ -17,30 +17,52 @@ def report_training(result: TrainResult | Path | None) -> None:
     if isinstance(result, Path):
         print(f"trainer: OpenRLHF job written to {result} (submit it with: bash {result / 'launch.sh'})")
     elif result is not None:
-        rewards = ", ".join(f"{r:.2f}" for r in result.rewards) or "n/a"
-        print(f"trainer: {result.steps} steps, {result.seconds_per_step:.1f} s/step, reward per step [{rewards}]")
+        rewards = ", ".join(f"{r:.2f}±{s:.2f}" for r, s in zip(result.rewards, result.reward_stds, strict=False))
+        losses = ", ".join(f"{loss:.3f}" for loss in result.losses)
+        shown = f"reward per step (mean±std in group) [{rewards}]" if result.rewards else f"loss per step [{losses}]"
+        print(f"trainer: {result.steps} steps, {result.seconds_per_step:.1f} s/step, {shown}")
         print(f"trainer: checkpoint {result.checkpoint} (use it: lm@lm.assistant=hf lm.assistant.path=...)")
 
 
-def train_step(config: InftoolConfig, items: list[GatedTrajectory], round_dir: Path) -> dict[str, Any]:
+def round_trainers(config: InftoolConfig, index: int) -> list[TrainerConfig]:
+    """The trainers round `index` runs in order (`loop.schedule`; its last entry repeats)."""
+    schedule = config.loop.schedule or ["trainer"]
+    trainer = config.trainer
+    base = {"base": trainer.base} if getattr(trainer, "base", None) else {}
+    parts = {"trainer": [trainer], "none": [], "sft": [config.loop.sft.model_copy(update=base)],
+             "grpo": [trainer if isinstance(trainer, LocalGRPOConfig) else LocalGRPOConfig(**base)]}  # fmt: skip
+    return [t for part in schedule[min(index, len(schedule) - 1)].split("+") for t in parts[part]]
+
+
+def train_step(config: InftoolConfig, items: list[GatedTrajectory], round_dir: Path, index: int = 0) -> dict[str, Any]:
+    """The round's trainers in turn, each starting from the checkpoint the one before it wrote."""
     from inftool.train import train
     from inftool.train.local import EMBEDDED_HF_CACHE
 
-    result = train(config, items, round_dir, EMBEDDED_HF_CACHE)
-    report_training(result)
-    if isinstance(result, Path):
-        return {"job": str(result)}
-    if result is None:
-        return {"skipped": True}
-    record: dict[str, Any] = {"checkpoint": str(result.checkpoint), "steps": result.steps,
-                              "seconds_per_step": result.seconds_per_step, "rewards": result.rewards}  # fmt: skip
+    record: dict[str, Any] = {"skipped": True}
+    for trainer in round_trainers(config, index):
+        if record.get("checkpoint") and hasattr(trainer, "base"):
+            trainer = trainer.model_copy(update={"base": record["checkpoint"]})
+        out = round_dir / trainer.kind if trainer.kind == "local_sft" else round_dir
+        result = train(config.model_copy(update={"trainer": trainer}), items, out, EMBEDDED_HF_CACHE)
+        report_training(result)
+        if isinstance(result, Path):
+            return {"job": str(result)}
+        if result is not None:
+            part = {"checkpoint": str(result.checkpoint), "steps": result.steps,
+                    "seconds_per_step": result.seconds_per_step, "rewards": result.rewards,
+                    "reward_stds": result.reward_stds, "losses": result.losses}  # fmt: skip
+            record = {**{k: v for k, v in record.items() if k != "skipped"}, trainer.kind: part, **part}
+    if record.get("skipped"):
+        return record
     if isinstance(config.lm.assistant, EmbeddedLMConfig):  # serve the policy as the base model was served
         from inftool.lm.embedded import default_model_path
         from inftool.lm.hf import export_hf_to_gguf
 
         template = Path(config.lm.assistant.model_path or default_model_path())
-        gguf = round_dir / "train" / f"policy-{round_dir.name}.gguf"  # a name per round: caches key on it
-        record["gguf"] = str(export_hf_to_gguf(result.checkpoint, template, gguf, config.loop.policy_dtype))
+        checkpoint = Path(record["checkpoint"])
+        gguf = checkpoint.parent / f"policy-{round_dir.name}.gguf"  # a name per round: caches key on it
+        record["gguf"] = str(export_hf_to_gguf(checkpoint, template, gguf, config.loop.policy_dtype))
     return record
 
 

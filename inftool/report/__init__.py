@@ -35,8 +35,8 @@ def _pct(value: float | None) -> str:
 
 def loop_table(history: list[Record]) -> str:
     """One row per round: data made and kept, training reward, evaluation after the round."""
-    lines = [f"{'round':<7}{'episodes':>9}{'accepted':>9}{'GRPO reward':>12}{'BFCL mean':>10}{'BFCL V4':>9}"
-             f"{'irrel.':>8}{'must-call':>10}{'held-out':>9}  assistant"]  # fmt: skip
+    lines = [f"{'round':<7}{'episodes':>9}{'plans ok':>9}{'policy':>7}{'hard':>5}{'GRPO reward':>12}"
+             f"{'BFCL mean':>10}{'BFCL V4':>9}{'irrel.':>8}{'must-call':>10}{'held-out':>9}  assistant"]  # fmt: skip
     evaluations = dict(_evaluations(history))
     if "base" in evaluations:
         lines.append(_row("base", None, evaluations["base"]))
@@ -53,9 +53,11 @@ def _row(label: str, record: Record | None, evaluation: Record | None) -> str:
     summary = evaluation.get("bfcl_summary", {}) if bfcl else {}
     v4 = summary.get("v4", {}).get("overall")
     heldout = evaluation.get("heldout", {}).get("accuracy")
-    reward = _mean(rewards)
-    return (f"{label:<7}{synth.get('episodes', '-'):>9}{synth.get('accepted', '-'):>9}"
-            f"{'-' if reward is None else f'{reward:.2f}':>12}{_pct(_mean(list(bfcl.values()))):>10}"
+    reward, stds = _mean(rewards), (record or {}).get("train", {}).get("reward_stds") or []
+    shown = "-" if reward is None else f"{reward:.2f}" + (f"±{_mean(stds):.2f}" if stds else "")
+    hard = sum(c.get("hard", 0) for c in synth.get("sides_per_kind", {}).values()) if synth else "-"
+    return (f"{label:<7}{synth.get('episodes', '-'):>9}{_pct(synth.get('plan_yield')):>9}"
+            f"{_pct(synth.get('policy_accuracy')):>7}{hard:>5}{shown:>12}{_pct(_mean(list(bfcl.values()))):>10}"
             f"{_pct(v4):>9}{_pct(_irrelevance(bfcl)):>8}{_pct(summary.get('must_call', {}).get('all')):>10}"
             f"{_pct(heldout):>9}  {evaluation.get('assistant', '')}")  # fmt: skip
 
