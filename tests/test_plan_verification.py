@@ -309,6 +309,9 @@ def test_the_lm_writes_only_free_text_and_junk_keeps_the_generated_text():
     assert set(seen[0].response_schema["properties"]["result"]["properties"]) == {"content"}
     junk, _ = asyncio.run(tool_server(text('{"type": "string"}')).aforward(read, {"path": "b.md"}, EpisodeState()))
     assert junk["content"] != '{"type": "string"}' and schema_echo(junk) is None
+    for bad in ("the plan is the plan is the plan is", "The text of content", "card_payment_ref"):
+        kept, _ = asyncio.run(tool_server(text(bad)).aforward(read, {"path": "c.md"}, EpisodeState()))
+        assert kept["content"] != bad  # a loop, the instruction echoed, an identifier: the generated text stays
     no_text = []
     asyncio.run(tool_server(lambda r: no_text.append(r) or "{}").aforward(TRAVEL.tool("getFlight"), {"flightId": "UA1"},
                                                                          EpisodeState()))  # fmt: skip

@@ -349,15 +349,23 @@ def get_path(result: Any, path: tuple) -> Any:
     return node
 
 
-def usable_text(text: Any, name: str) -> bool:
-    """LM-written free text worth keeping: a short sentence, not JSON, not the schema, not the field name."""
+def usable_text(text: Any, name: str, prompt_words: tuple[str, ...] = ()) -> bool:
+    """LM-written free text worth keeping: a short sentence, not JSON, not the schema, not the field
+    name, not the instruction it was given (`prompt_words`: "the text of content")."""
     if not isinstance(text, str):
         return False
     stripped = text.strip()
+    low = stripped.lower()
+    if any(w.lower() in low for w in prompt_words) or low.startswith(("the text of", "text of", "the result")):
+        return False
     if not 2 <= len(stripped) <= TEXT_MAX or stripped.lower() == name.lower():
         return False
     if re.fullmatch(r"\w+(_\w+)+", stripped):  # an identifier (card_pay), not prose
         return False
+    tokens = low.split()
+    grams = [tuple(tokens[i : i + 4]) for i in range(len(tokens) - 3)]
+    if len(grams) != len(set(grams)) or (len(stripped) > 60 and stripped[-1] not in ".!?\"')"):
+        return False  # a model looping, or cut off mid-sentence
     return not re.search(r"[{}\[\]]|\"type\"|properties|json|schema", stripped, re.IGNORECASE)
 
 

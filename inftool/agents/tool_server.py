@@ -21,7 +21,6 @@ from inftool.agents.adapter import SchemaAdapter
 from inftool.agents.results import (
     TEXT_MAX,
     ResultBuilder,
-    get_path,
     result_schema,
     schema_echo,
     set_path,
@@ -113,7 +112,23 @@ class ToolServer(dspy.Module):
         out = await self._ask(tool, described, arguments, state, schema)
         if not isinstance(out, dict):
             return
+        paths_named = tuple(n for n in names if "/" in n)
+        said = [t.lower() for t in _strings([e["result"] for e in state.history]) + _strings(result) if len(t) >= 12]
         for name, path in names.items():
-            text = out.get(name)
-            if usable_text(text, str(path[-1])) and str(text).strip() != str(get_path(result, path)):
-                set_path(result, path, str(text).strip())
+            text = str(out.get(name) or "").strip()
+            copied = any(t in text.lower() for t in said)
+            if usable_text(text, str(path[-1]), paths_named) and not copied:  # no text copied from elsewhere
+                set_path(result, path, text)
+
+
+def _strings(node: Any, depth: int = 0) -> list[str]:
+    """Every string in a result (the texts an LM might copy instead of writing)."""
+    if depth > 6:
+        return []
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for v in node.values() for s in _strings(v, depth + 1)]
+    if isinstance(node, list):
+        return [s for v in node for s in _strings(v, depth + 1)]
+    return []
