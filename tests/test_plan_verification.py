@@ -347,3 +347,15 @@ def _assistant():
     assistant = Assistant()
     assistant.set_lm(lm("assistant", lambda request: "Done."))
     return assistant
+
+
+def test_a_free_lm_draw_keeps_its_values_but_not_its_placeholders():
+    write = WORKSPACE.tool("write_file")
+    scenario = Scenario(id="u2", kind="single", toolset="workspace", domain="workspace", offered=[write],
+                        targets=[write.name], calls_per_target=[1], seed=5)  # fmt: skip
+    simulator = UserSimulator(values="lm", message="template")
+    simulator.set_lm(lm("user", lambda r: json.dumps({"arguments": {"path": "write_file", "content": "Buy milk."}})))
+    plan = asyncio.run(simulator.acall(scenario))
+    (call,) = plan.turns[0].calls
+    assert call.arguments["content"] == "Buy milk." and call.arguments["path"] != "write_file"
+    assert "/" in call.arguments["path"]  # a generated path stands in for the placeholder
