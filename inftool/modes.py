@@ -24,15 +24,14 @@ from inftool.specs import Toolset
 
 
 def serve(config: InftoolConfig, toolsets: list[Toolset]) -> None:
-    from inftool.agents import ToolServer
     from inftool.lm import build_lms
+    from inftool.loop.build import build_agent
     from inftool.mcp.serve import serve_http, serve_stdio
 
     by_name = {ts.name: ts for ts in toolsets}
     if config.toolset not in by_name:
         raise UserError(f"toolset: serve mode needs toolset=NAME, one of: {', '.join(by_name) or 'none defined'}")
-    tool_server = ToolServer()
-    tool_server.set_lm(build_lms(config.lm, roles=("tools",))["tools"])
+    tool_server = build_agent(config, "tools", build_lms(config.lm, roles=("tools",))["tools"])  # as agents.tools says
     server = simulated_server(by_name[config.toolset].tools, tool_server, name=f"inftool-{config.toolset}")
     if config.serve.transport == "stdio":
         serve_stdio(server)

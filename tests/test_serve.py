@@ -41,7 +41,13 @@ def first_match(stream: Any, pattern: re.Pattern[str], timeout: float = 120) -> 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, LoopbackServer]]:
     lm = LoopbackServer(schema_replies=True).start()
-    overrides = ["lm@lm.tools=openai", "lm.tools.model=sim", f"lm.tools.base_url={lm.url}", "lm.tools.max_tokens=64"]
+    overrides = [
+        "lm@lm.tools=openai",
+        "lm.tools.model=sim",
+        f"lm.tools.base_url={lm.url}",
+        "lm.tools.max_tokens=64",
+        "agents.tools.results=lm",
+    ]  # the LM writes whole results, so its prompts show each session's history
     proc = subprocess.Popen(
         [sys.executable, "-m", "inftool", "mode=serve", "toolset=workspace", "port=0", *overrides],
         cwd=tmp_path_factory.mktemp("serve"), env={**os.environ, "INFTOOL_MCP_TOKEN": TOKEN},

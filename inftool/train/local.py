@@ -7,6 +7,7 @@ HF checkpoint); the result is an HF checkpoint the `hf` backend loads as the nex
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from typing import Any
 from inftool.config import LocalGRPOConfig, LocalSFTConfig, RewardConfig
 from inftool.errors import UserError
 
+# TRL 1.16 passes transformers 5 arguments it deprecates (gradient_checkpointing): not the user's to fix.
+warnings.filterwarnings("ignore", message=r".*is deprecated and will be removed in v6", category=FutureWarning)
 EMBEDDED_HF_CACHE = Path.home() / ".cache" / "inftool" / "smollm2-135m-hf"  # the embedded GGUF, de-quantized once
 
 
@@ -51,6 +54,17 @@ def _load(base: Path) -> tuple[Any, Any]:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32), tokenizer
+
+
+def quiet_train(trainer: Any) -> None:
+    """Train without transformers printing every log dict (the loop prints its own summary) or
+    its deprecation warnings about arguments TRL passes."""
+    from transformers import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        trainer.train()
 
 
 def _save(trainer: Any, tokenizer: Any, out: Path) -> Path:
@@ -114,7 +128,7 @@ def local_grpo(rows: list[dict[str, Any]], cfg: LocalGRPOConfig, weights: Reward
         model=model, reward_funcs=[reward], args=args, train_dataset=dataset, processing_class=tokenizer
     )
     start = time.perf_counter()
-    trainer.train()
+    quiet_train(trainer)
     seconds = (time.perf_counter() - start) / cfg.steps
     logs = trainer.state.log_history
     rewards = [entry["reward"] for entry in logs if "reward" in entry]
@@ -151,7 +165,7 @@ def local_sft(rows: list[dict[str, Any]], cfg: LocalSFTConfig, out_dir: Path, ca
     )  # fmt: skip
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(examples), processing_class=tokenizer)
     start = time.perf_counter()
-    trainer.train()
+    quiet_train(trainer)
     seconds = (time.perf_counter() - start) / cfg.steps
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     return TrainResult(_save(trainer, tokenizer, out_dir / "checkpoint"), cfg.steps, seconds, losses=losses)
