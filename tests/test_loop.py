@@ -135,7 +135,8 @@ def test_two_rounds_killed_in_round_1_resume_without_redoing_round_0(tmp_path: P
     run_dir = tmp_path / "run"
     args = [sys.executable, "-m", "inftool", f"hydra.run.dir={run_dir}", "loop.rounds=2", "synthesis.episodes=2",
             "trainer.steps=1", "eval.limit=1", "eval.categories=[simple_python,irrelevance]",
-            "loop.heldout.items=2"]  # fmt: skip
+            "loop.heldout.items=2", "loop.schedule=[sft]", "loop.sft.steps=1"]  # fmt: skip
+    # SFT trains on every verified plan, so each round has a new policy (GRPO may find no varied group)
     first = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              start_new_session=True)  # fmt: skip
     try:
