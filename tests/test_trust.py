@@ -48,10 +48,7 @@ def test_target_nested_in_arguments_is_refused(inftool_cli, tmp_path: Path):
 
 def test_recipe_cannot_set_hydra_callbacks_even_in_ingest_mode(inftool_cli, tmp_path: Path):
     marker = tmp_path / "pwned"
-    body = (
-        "hydra:\n  callbacks:\n    boom:\n      _target_: inftool.safety.os.system\n"
-        f"      command: touch {marker}\n"
-    )
+    body = f"hydra:\n  callbacks:\n    boom:\n      _target_: inftool.safety.os.system\n      command: touch {marker}\n"
     refused(inftool_cli(*write_recipe(tmp_path, body), "mode=ingest"), marker, "hydra.callbacks")
 
 
