@@ -84,12 +84,15 @@ def test_exports_read_back(tmp_path: Path, slow_server: LoopbackServer):
     slow_server.delay = 0.0
     run_dir = tmp_path / "run"
     exports = "data.exports=[openai,sharegpt,parquet,openrlhf,bfcl]"
+    # The loopback policy's calls are schema-valid but never the (generated) plan's values: with the
+    # consistency gate off, episodes whose plan verified and whose calls run are accepted and exported.
+    lenient = "gates.chain.4.enabled=false"
     result = subprocess.run(
-        command(run_dir, slow_server.url, exports), cwd=tmp_path, capture_output=True, text=True, timeout=300
+        command(run_dir, slow_server.url, exports, lenient), cwd=tmp_path, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stderr[-2000:]
     accepted = list(TrajectoryStore(run_dir / "round_0" / "data").read("accepted"))
-    assert accepted, "the loopback plan and the loopback assistant agree on some episodes"
+    assert accepted, "verified plans whose schema-valid calls ran are accepted"
     out = run_dir / "round_0" / "exports"
     chat = [json.loads(line) for line in (out / "openai_chat.jsonl").read_text().splitlines()]
     assert len(chat) == len(accepted) and chat[0]["tools"][0]["type"] == "function"
