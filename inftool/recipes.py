@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from omegaconf import DictConfig, OmegaConf
@@ -289,15 +290,19 @@ def extra_allowed_targets(overrides: list[str]) -> list[str]:
     return allowed
 
 
-def check_hydra_node(cfg: DictConfig, overrides: list[str], config_dirs: list[Path], config_name: str) -> None:
+def check_hydra_node(cfg: DictConfig, overrides: list[str], config_dirs: list[Path], config_name: str,
+                     baselines: dict[tuple[str, ...], Any] | None = None) -> None:  # fmt: skip
     """A recipe may not set anything in Hydra's node: compose again without the recipe (the
-    command line's Hydra settings kept) and refuse any difference."""
+    command line's Hydra settings kept) and refuse any difference. `baselines` keeps each such
+    composition for the sweep runs that share it."""
     if cfg.hydra.runtime.choices.get("recipe") is None:
         return
-    own = [o for o in overrides if is_hydra_override(o)]
-    baseline = _compose([*own, "~recipe"], config_dirs, config_name)
+    own = (*(o for o in overrides if is_hydra_override(o)), "~recipe")
+    baselines = {} if baselines is None else baselines
+    if own not in baselines:
+        baselines[own] = OmegaConf.to_container(_compose(list(own), config_dirs, config_name).hydra, resolve=False)
     composed = OmegaConf.to_container(cfg.hydra, resolve=False)
-    changed = list(hydra_differences(composed, OmegaConf.to_container(baseline.hydra, resolve=False)))
+    changed = list(hydra_differences(composed, baselines[own]))
     if changed:
         recipe = cfg.hydra.runtime.choices.get("recipe")
         raise UserError(
@@ -323,10 +328,11 @@ def precheck(argv: list[str]) -> Invocation:
     runs = expand_sweeps(inv.overrides) if inv.multirun else [inv.overrides]
     for name in chosen_recipes(runs, inv.config_dirs, inv.config_name):
         check_recipe_file(name, inv.config_dirs)
+    baselines: dict[tuple[str, ...], Any] = {}
     for overrides in runs:
         cfg = compose_config(overrides, inv.config_dirs, inv.config_name, inv.added_keys)
         current = [_with_prefix(o, inv.added_keys) for o in overrides]
-        check_hydra_node(cfg, current, inv.config_dirs, inv.config_name)
+        check_hydra_node(cfg, current, inv.config_dirs, inv.config_name, baselines)
         check_config(cfg, overrides, cli_allowed)
         inv.secrets |= collect_secrets(to_container(cfg))
     inv.secrets |= secrets_in_overrides(inv.overrides)

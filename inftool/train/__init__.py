@@ -23,8 +23,7 @@ def train(
     cfg = config.trainer
     if cfg.kind == "none":
         return None
-    rows = sft_rows(items) if isinstance(cfg, LocalSFTConfig | OpenRLHFConfig) and cfg.kind != "openrlhf_grpo" \
-        else grpo_rows(items)  # fmt: skip
+    rows = grpo_rows(items) if cfg.kind in ("local_grpo", "openrlhf_grpo") else sft_rows(items)
     check_contamination(rows)  # before any training: BFCL must never reach the training data
     if not rows and not isinstance(cfg, OpenRLHFConfig):
         what = "verified plans" if isinstance(cfg, LocalSFTConfig) else "hard items (verified plan, policy wrong)"
@@ -32,7 +31,7 @@ def train(
         return None
     out = round_dir / "train"
     if isinstance(cfg, OpenRLHFConfig):
-        return write_job(items, cfg, config.gates.reward, out / "openrlhf_job")
+        return write_job(rows, cfg, config.gates.reward, out / "openrlhf_job")
     if isinstance(cfg, LocalGRPOConfig):
         return local_grpo(rows, cfg, config.gates.reward, out, cache_dir, config.seed)
     assert isinstance(cfg, LocalSFTConfig)

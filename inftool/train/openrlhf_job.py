@@ -26,7 +26,6 @@ import inftool
 from inftool.config import OpenRLHFConfig, RewardConfig
 from inftool.errors import UserError
 from inftool.gates.openrlhf import write_agent_file, write_reward_file
-from inftool.gates.records import GatedTrajectory
 from inftool.train.local import sft_completion
 
 # Ray sets this to the unpacked working_dir while it builds the runtime env (pip runs elsewhere).
@@ -144,13 +143,9 @@ def build_wheel(out_dir: Path) -> Path:
     return wheel_from_installed(importlib.metadata.distribution("inftool"), out_dir)
 
 
-def write_data(items: list[GatedTrajectory], cfg: OpenRLHFConfig, weights: RewardConfig, job_dir: Path) -> None:
-    """GRPO prompts: the hard items' decisions (verified plan, policy wrong); SFT: every verified
-    plan's decisions, completed by the plan (the same rows the CPU trainers get)."""
-    from inftool.train.data import check_contamination, grpo_rows, sft_rows
-
-    rows = grpo_rows(items) if cfg.kind == "openrlhf_grpo" else sft_rows(items)
-    check_contamination(rows)
+def write_data(rows: list[dict[str, Any]], cfg: OpenRLHFConfig, weights: RewardConfig, job_dir: Path) -> None:
+    """The training rows `train` chose (GRPO: the hard decisions; SFT: every verified plan's, completed
+    by the plan), in the files OpenRLHF reads."""
     if cfg.kind == "openrlhf_grpo":
         with (job_dir / "prompts.jsonl").open("w") as out:
             out.writelines(json.dumps({"prompt": r["prompt"], "label": r["label"]}, ensure_ascii=False) + "\n"
@@ -163,10 +158,10 @@ def write_data(items: list[GatedTrajectory], cfg: OpenRLHFConfig, weights: Rewar
                            for r in rows)  # fmt: skip
 
 
-def write_job(items: list[GatedTrajectory], cfg: OpenRLHFConfig, weights: RewardConfig, job_dir: Path) -> Path:
+def write_job(rows: list[dict[str, Any]], cfg: OpenRLHFConfig, weights: RewardConfig, job_dir: Path) -> Path:
     job_dir = job_dir.resolve()
     job_dir.mkdir(parents=True, exist_ok=True)
-    write_data(items, cfg, weights, job_dir)
+    write_data(rows, cfg, weights, job_dir)
     wheel = build_wheel(job_dir)
     script = job_dir / "launch.sh"
     script.write_text(launch_script(launch_command(cfg, ".", wheel.name)))
