@@ -14,10 +14,12 @@ import re
 from typing import Any
 
 import dspy
+from datasketch import LeanMinHash
 
 from inftool.agents import Plan
 from inftool.agents.results import result_problem
 from inftool.gates.matcher import ExpectedCall, expected_from, match_calls
+from inftool.gates.near_dup import NUM_PERM, NearDuplicateIndex, normalize
 from inftool.gates.records import GateResult
 from inftool.lm.toolcalls import parse_arguments
 from inftool.rollout import Trajectory
@@ -222,38 +224,44 @@ class JudgeGate(Gate):
         return self.ok() if verdict.faithful else self.fail(f"unfaithful answer: {str(verdict.reason)[:160]}")
 
 
-def _shingles(text: str, n: int = 4) -> set[str]:
-    text = re.sub(r"\s+", " ", text.lower()).strip()
-    return {text[i : i + n] for i in range(max(1, len(text) - n + 1))}
-
-
 class DedupGate(Gate):
     """Drops a trajectory whose first user request repeats (exactly, or with character 4-gram
-    Jaccard similarity >= threshold) one already accepted in this run."""
+    Jaccard similarity >= threshold) one already accepted in this run or seeded into it (earlier
+    rounds, a resumed run). MinHash LSH finds the candidates; the exact Jaccard decides."""
 
     name = "dedup"
 
-    def __init__(self, threshold: float = 0.9) -> None:
+    def __init__(self, threshold: float = 0.9, num_perm: int = NUM_PERM) -> None:
         self.threshold = threshold
-        self.exact: set[str] = set()
-        self.seen: list[set[str]] = []
-
-    def remember(self, traj: Trajectory) -> None:
-        text = self._request(traj)
-        self.exact.add(hashlib.sha1(text.lower().strip().encode()).hexdigest())
-        self.seen.append(_shingles(text))
+        self.exact: set[bytes] = set()
+        self.index = NearDuplicateIndex(threshold, num_perm)
+        self._last: tuple[str, LeanMinHash] | None = None  # the request just checked: remember() reuses its sketch
 
     @staticmethod
-    def _request(traj: Trajectory) -> str:
+    def request(traj: Trajectory) -> str:
         return next((m["content"] for m in traj.messages if m["role"] == "user"), "")
 
+    def remember(self, traj: Trajectory) -> None:
+        self.remember_request(self.request(traj))
+
+    def remember_request(self, text: str) -> None:
+        """Refuse this request's duplicates from now on (seeding takes requests only: no trajectories)."""
+        self.exact.add(_digest(text))
+        normalized = normalize(text)
+        cached = self._last if self._last is not None and self._last[0] == normalized else None
+        self.index.add(normalized, cached[1] if cached else None)
+
     def __call__(self, traj: Trajectory) -> GateResult:
-        text = self._request(traj)
-        if hashlib.sha1(text.lower().strip().encode()).hexdigest() in self.exact:
+        text = self.request(traj)
+        if _digest(text) in self.exact:
             return self.fail("exact duplicate of an earlier request")
-        shingles = _shingles(text)
-        for other in self.seen:
-            similarity = len(shingles & other) / max(1, len(shingles | other))
-            if similarity >= self.threshold:
-                return self.fail(f"near-duplicate of an earlier request (similarity {similarity:.2f})")
+        normalized = normalize(text)
+        sketch = self.index.sketch(normalized)
+        self._last = (normalized, sketch)
+        if (found := self.index.match(normalized, sketch)) is not None:
+            return self.fail(f"near-duplicate of an earlier request (similarity {found[1]:.2f})")
         return self.ok()
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.sha1(text.lower().strip().encode()).digest()
