@@ -22,19 +22,25 @@ async def synthesize(
     concurrency: int,
     on_done: Callable[[Trajectory], None] | None = None,
     external: dict[str, ExternalServer] | None = None,
+    keep: bool = True,
 ) -> list[Trajectory]:
-    gate = asyncio.Semaphore(concurrency)
+    """`concurrency` workers pull the scenarios in turn (no task per scenario waits in memory);
+    results come back in scenario order, or not at all with `keep=False` (`on_done` sees each)."""
     external = external or {}
+    results: list[Trajectory | None] = [None] * len(scenarios) if keep else []
+    todo = iter(enumerate(scenarios))
 
-    async def one(scenario: Scenario) -> Trajectory:
-        async with gate:
+    async def worker() -> None:
+        for index, scenario in todo:  # one shared iterator: each scenario runs once
             server = external.get(scenario.toolset) if scenario.kind != "irrelevance" else None
             traj = await run_episode(scenario, agents, limits, server)
-        if on_done is not None:
-            on_done(traj)
-        return traj
+            if on_done is not None:
+                on_done(traj)
+            if keep:
+                results[index] = traj
 
-    return list(await asyncio.gather(*(one(s) for s in scenarios)))
+    await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(scenarios))))))
+    return results  # type: ignore[return-value]  # every slot filled when kept
 
 
 def run_synthesis(
@@ -46,9 +52,11 @@ def run_synthesis(
     external: dict[str, ExternalServer] | None = None,
     progress: bool = True,
     on_done: Callable[[Trajectory], str | None] | None = None,
+    keep: bool = True,
 ) -> list[Trajectory]:
     """Synthesize with a progress bar. Each finished trajectory is appended to `out_path` (flushed)
-    and handed to `on_done`, whose return value (e.g. "accepted") is counted in the bar."""
+    and handed to `on_done`, whose return value (e.g. "accepted") is counted in the bar; with
+    `keep=False` none is kept (a round streams to its store) and the list comes back empty."""
     if out_path is not None:
         out_path.parent.mkdir(parents=True, exist_ok=True)
     out = out_path.open("a", encoding="utf-8") if out_path is not None else None
@@ -66,7 +74,7 @@ def run_synthesis(
             bar.update()
 
         try:
-            return asyncio.run(synthesize(scenarios, agents, limits, concurrency, done, external))
+            return asyncio.run(synthesize(scenarios, agents, limits, concurrency, done, external, keep))
         finally:
             if out is not None:
                 out.close()
