@@ -4,8 +4,12 @@
     python bench/rollout.py --part loopback|embedded
 
 1. episodes/s with every role on an instant loopback OpenAI-compatible endpoint (schema-valid
-   replies), at concurrency 64: what the framework itself costs per episode (target >= 100/s
-   on 2 cores).
+   replies), at concurrency 64: what the framework itself costs per episode (target >= 300/s
+   on 2 cores). The anchor: the same request bodies (recorded from an identical earlier run)
+   replayed by a bare `aiohttp.ClientSession` at the same concurrency against the same server;
+   LM calls/s framework / bare is the share of the endpoint's rate the framework reaches
+   (target >= 0.5). The server's CPU share during the replay says whether it, not the bare
+   client, was the limit.
 2. with the embedded model: wall time / summed LM (engine) time (target <= 1.03): the engine
    around a real model must add almost nothing.
 """
@@ -13,18 +17,23 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+import aiohttp
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from inftool.agents import Assistant, ToolServer, UserSimulator
 from inftool.config import EmbeddedLMConfig, OpenAILMConfig, RetryConfig
-from inftool.lm import RoleLM, build_client, configure_cache
+from inftool.lm import ChatRequest, RoleLM, build_client, configure_cache
 from inftool.lm.loopback import free_port
 from inftool.rollout import Agents, Limits, run_synthesis
 from inftool.scenarios import KINDS, ScenarioSampler
@@ -46,6 +55,47 @@ def agents_with(clients: dict) -> Agents:
     return Agents(**built, models={r: c.engine.name for r, c in clients.items()})
 
 
+def record_bodies(clients: dict) -> list[dict]:
+    """Every request body the framework's clients build, as sent (for the bare replay). A shallow
+    copy is enough: an episode appends new messages to its list, never edits one it sent."""
+    bodies: list[dict] = []
+    for client in clients.values():
+        build = client.engine.body
+
+        def body(request: ChatRequest, build: Callable = build) -> dict:
+            out = build(request)
+            bodies.append({**out, "messages": list(out["messages"])})
+            return out
+
+        client.engine.body = body
+    return bodies
+
+
+def cpu_s(pid: int) -> float:
+    """A process's user + system CPU seconds so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def bare_replay(url: str, bodies: list[dict], concurrency: int) -> float:
+    """The same requests from a bare aiohttp client: encode, post, read, decode; seconds taken."""
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        todo = iter(bodies)
+
+        async def worker() -> None:
+            for body in todo:  # one shared iterator: each body is sent once
+                async with session.post(url, data=json.dumps(body).encode(), headers=JSON) as response:
+                    json.loads(await response.read())
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - start
+
+
+JSON = {"Content-Type": "application/json"}
+
+
 def bench_loopback(episodes: int, concurrency: int) -> list[tuple[str, str]]:
     port = free_port()
     cmd = [sys.executable, "-m", "inftool.lm.loopback", "--port", str(port), "--schema-replies"]
@@ -53,26 +103,40 @@ def bench_loopback(episodes: int, concurrency: int) -> list[tuple[str, str]]:
     try:
         assert server.stdout is not None and "listening" in server.stdout.readline()
         retry = RetryConfig(max_attempts=1, timeout_s=60)
-        cfg = OpenAILMConfig(
-            model="loopback", base_url=f"http://127.0.0.1:{port}/v1", concurrency=concurrency, retry=retry
-        )
+        url = f"http://127.0.0.1:{port}/v1"
+        cfg = OpenAILMConfig(model="loopback", base_url=url, concurrency=concurrency, retry=retry)
         clients = {role: build_client(role, cfg) for role in ("user", "assistant", "tools")}
         agents = agents_with(clients)
         out = Path(tempfile.mkdtemp()) / "t.jsonl"
         run_synthesis(scenarios(64, seed=99), agents, Limits(3, 4), concurrency, out, progress=False)  # warm-up
         work = scenarios(episodes)
-        start = time.perf_counter()
+        bodies = record_bodies(clients)
+        before = sum(c.stats.calls for c in clients.values())
+        cpu, start = time.process_time(), time.perf_counter()
         trajs = run_synthesis(work, agents, Limits(3, 4), concurrency, out, progress=False)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         failed = sum(t.status == "failed" for t in trajs)
-        calls = sum(c.stats.calls for c in clients.values())
-        rate = episodes / seconds
+        calls = sum(c.stats.calls for c in clients.values()) - before
+        asyncio.run(bare_replay(f"{url}/chat/completions", bodies[:256], concurrency))  # warm-up
+        bare_cpu, server_cpu = time.process_time(), cpu_s(server.pid)
+        bare_s = asyncio.run(bare_replay(f"{url}/chat/completions", bodies, concurrency))
+        bare_cpu, server_cpu = time.process_time() - bare_cpu, cpu_s(server.pid) - server_cpu
+        rate, bare_rate = calls / seconds, len(bodies) / bare_s
         return [
+            (f"loopback: episodes/s @ concurrency {concurrency}", f"{episodes / seconds:,.1f}  (target >= 300)"),
+            ("loopback: episodes / failed", f"{episodes} / {failed}"),
+            ("loopback: LM calls timed run / replayed bare", f"{calls:,} / {len(bodies):,}"),
+            ("loopback: LM calls/s framework", f"{rate:,.0f}"),
+            ("loopback: LM calls/s bare aiohttp", f"{bare_rate:,.0f}"),
+            ("loopback: ratio framework / bare", f"{rate / bare_rate:.2f}  (target >= 0.5)"),
             (
-                f"loopback: episodes/s @ concurrency {concurrency}",
-                f"{rate:,.1f}  (target >= 100; ratio {rate / 100:.2f}x)",
+                "loopback: client CPU ms per LM call framework / bare",
+                f"{1e3 * cpu / calls:.2f} / {1e3 * bare_cpu / len(bodies):.2f}",
             ),
-            ("loopback: episodes / failed / LM calls", f"{episodes} / {failed} / {calls:,}"),
+            (
+                "loopback: server CPU share of wall, bare replay",
+                f"{server_cpu / bare_s:.0%}  (~100%: the server is the limit)",
+            ),
         ]
     finally:
         server.terminate()

@@ -15,6 +15,7 @@ import datetime as dt
 import random
 import re
 import string
+import threading
 from typing import Any
 
 from faker import Faker
@@ -268,14 +269,43 @@ def id_prefix(stem: list[str]) -> str:
     return (letters if len(letters) >= 3 else word)[:3].upper()
 
 
+_FAKERS = threading.local()
+
+
+def _faker(locale: str) -> Faker:
+    """One Faker per locale and thread: building one loads every provider (~1 ms, more than all the
+    values an episode draws), so `Values` objects share it, each with its own seeded random."""
+    fakers: dict[str, Faker] = _FAKERS.__dict__.setdefault("by_locale", {})
+    if locale not in fakers:
+        fakers[locale] = Faker(locale)
+    return fakers[locale]
+
+
+class _Fake:
+    """`Faker(locale)` after `seed_instance(seed)`, drawing the same values, on a shared Faker."""
+
+    def __init__(self, locale: str, seed: str) -> None:
+        self.locale = locale
+        self.random = random.Random(seed)  # what seed_instance gives the Faker
+
+    def __getattr__(self, name: str) -> Any:
+        faker = _faker(self.locale)
+        method = getattr(faker, name)
+
+        def draw(*args: Any, **kwargs: Any) -> Any:
+            faker.random = self.random  # a draw never awaits: no other `Values` draws in between
+            return method(*args, **kwargs)
+
+        return draw
+
+
 class Values:
     """Seeded value generators for one episode (or one purpose within it: pass a `tag`)."""
 
     def __init__(self, seed: int | str, locale: str = "en_US") -> None:
         self.seed = seed
         self.rng = random.Random(f"values:{seed}")
-        self.fake = Faker(locale)
-        self.fake.seed_instance(f"faker:{seed}")
+        self.fake = _Fake(locale, f"faker:{seed}")
         self._person: dict[str, str] | None = None
         self.hints: dict[str, str] = {}
 

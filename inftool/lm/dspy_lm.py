@@ -14,6 +14,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import dspy
+from dspy.clients.call_result import CallResult
+from dspy.clients.execution import finalize, prepare
+from dspy.utils.callback import with_callbacks
 
 from inftool.lm.records import ChatRequest, ChatResult
 from inftool.lm.runtime import RoleClient
@@ -117,6 +120,21 @@ class RoleLM(dspy.BaseLM):
         request = self._request(prompt, messages, kwargs)
         key, hit = self._cached(request, kwargs)
         return hit if hit is not None else self._answer(key, await self.client.acomplete(request))
+
+    async def acall(self, prompt: Any = None, *, messages: list | None = None, **kwargs: Any) -> Any:
+        if kwargs.get("request") is not None or not isinstance(prompt, str | None):
+            return await super().acall(prompt, messages=messages, **kwargs)  # an lm15 Request: DSPy's own path
+        return await self._acall(prompt, messages=messages, **kwargs)
+
+    @with_callbacks
+    async def _acall(self, prompt: str | None = None, *, messages: list | None = None, **kwargs: Any) -> Any:
+        """`BaseLM.acall` for an LM DSPy does not manage (no DSPy retries or cache: this one), minus
+        its two worker-thread hops per call (dspy==3.4.1): `prepare`, which may read media files (our
+        messages are text), and advisory pricing, a no-op without a provider. Same outputs, history
+        and callbacks; the hops cost more CPU than the rest of a loopback call."""
+        call = prepare(self, prompt, messages, kwargs, asynchronous=True)
+        raw = await self.aforward(prompt=call.prompt, messages=call.messages, **call.kwargs)
+        return finalize(self, call, CallResult.legacy(self, raw, kwargs=call.kwargs))
 
     def dump_state(self) -> dict[str, Any]:
         return {"model": self.model, **{k: v for k, v in self.kwargs.items() if k != "api_key"}}

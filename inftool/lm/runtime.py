@@ -54,6 +54,8 @@ class _Runtime:
         return self.submit(coro).result()
 
     async def arun(self, coro: Coroutine[Any, Any, T]) -> T:
+        if asyncio.get_running_loop() is self.loop:  # a caller on this loop (the rollout's episodes) awaits directly
+            return await coro
         return await asyncio.wrap_future(self.submit(coro))
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import Callable, Sequence
+import queue
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from tqdm import tqdm
 
+from inftool.lm.runtime import runtime
 from inftool.mcp import ExternalServer
 from inftool.rollout.episode import Agents, Limits, run_episode, trajectory_line
 from inftool.rollout.records import Trajectory
@@ -56,11 +58,16 @@ def run_synthesis(
 ) -> list[Trajectory]:
     """Synthesize with a progress bar. Each finished trajectory is appended to `out_path` (flushed)
     and handed to `on_done`, whose return value (e.g. "accepted") is counted in the bar; with
-    `keep=False` none is kept (a round streams to its store) and the list comes back empty."""
+    `keep=False` none is kept (a round streams to its store) and the list comes back empty.
+
+    The episodes run on the LM runtime's loop, so their LM calls never cross threads (a hop per call
+    cost more CPU than the call on a fast endpoint); writing, `on_done` and the bar stay on this
+    thread, where a blocking call (a judge gate's LM) is allowed."""
     if out_path is not None:
         out_path.parent.mkdir(parents=True, exist_ok=True)
     out = out_path.open("a", encoding="utf-8") if out_path is not None else None
     counts: collections.Counter[str] = collections.Counter()
+    finished: queue.SimpleQueue[Trajectory | None] = queue.SimpleQueue()
     with tqdm(total=len(scenarios), unit="episode", desc="synthesize", disable=not progress, dynamic_ncols=True) as bar:
 
         def done(traj: Trajectory) -> None:
@@ -73,14 +80,19 @@ def run_synthesis(
             bar.set_postfix(dict(counts))
             bar.update()
 
+        future = runtime().submit(synthesize(scenarios, agents, limits, concurrency, finished.put, external, keep))
+        future.add_done_callback(lambda _: finished.put(None))  # after every episode's put
         try:
-            return asyncio.run(synthesize(scenarios, agents, limits, concurrency, done, external, keep))
+            while (traj := finished.get()) is not None:
+                done(traj)
+            return future.result()
         finally:
+            future.cancel()  # an `on_done` error or Ctrl-C stops the episodes still running
             if out is not None:
                 out.close()
 
 
-def summary_table(trajectories: Sequence[Trajectory]) -> str:
+def summary_table(trajectories: Iterable[Trajectory]) -> str:
     """Episodes per kind, failures by reason, tokens per role."""
     per_kind: dict[str, list[int]] = {k: [0, 0, 0] for k in KINDS}
     reasons: collections.Counter[str] = collections.Counter()
