@@ -3,5 +3,8 @@ and the client side the rollout uses."""
 
 from inftool.mcp.client import ExternalServer, ToolClient, ToolOutcome, connect
 from inftool.mcp.server import build_server, simulated_server
+from inftool.mcp.session import SimulatedSession
 
-__all__ = ["ExternalServer", "ToolClient", "ToolOutcome", "build_server", "connect", "simulated_server"]
+__all__ = [
+    "ExternalServer", "SimulatedSession", "ToolClient", "ToolOutcome", "build_server", "connect", "simulated_server",
+]  # fmt: skip

@@ -53,16 +53,36 @@ def oversized(arguments: Any, limit: int) -> str | None:
     return f"arguments are {size} bytes serialized; this server accepts at most {limit}" if size > limit else None
 
 
+class ToolTable:
+    """The tools a server lists and executes. `set` swaps them: a session reused for the next
+    episode (`inftool.mcp.session`) offers that episode's tools, as a server of its own would."""
+
+    def __init__(self, tools: list[ToolSpec]) -> None:
+        self.set(tools)
+
+    def set(self, tools: list[ToolSpec]) -> None:
+        self.tools = list(tools)
+        self.by_name = {tool.name: tool for tool in tools}
+
+    def listed(self) -> list[types.Tool]:
+        return [
+            types.Tool(name=t.name, description=t.description or None, inputSchema=t.parameters) for t in self.tools
+        ]
+
+
 def build_server(
-    tools: list[ToolSpec], execute: Executor, name: str = "inftool", max_argument_bytes: int = MAX_ARGUMENT_BYTES
+    tools: list[ToolSpec] | ToolTable,
+    execute: Executor,
+    name: str = "inftool",
+    max_argument_bytes: int = MAX_ARGUMENT_BYTES,
 ) -> Server:
-    by_name = {tool.name: tool for tool in tools}
-    listed = [types.Tool(name=t.name, description=t.description or None, inputSchema=t.parameters) for t in tools]
+    table = tools if isinstance(tools, ToolTable) else ToolTable(tools)
 
     async def on_list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=listed)
+        return types.ListToolsResult(tools=table.listed())
 
     async def on_call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        by_name = table.by_name
         tool = by_name.get(params.name)
         if tool is None:
             return error_result(f"unknown tool '{params.name}' (this server has: {', '.join(by_name)})")
@@ -96,12 +116,18 @@ class SessionStates:
             self.states.popitem(last=False)
         return state
 
+    def clear(self) -> None:
+        self.states.clear()
+
     def trim(self, state: EpisodeState) -> None:
         del state.history[: -self.max_calls]
 
 
 def simulated_server(
-    tools: list[ToolSpec], tool_server: ToolServer, name: str = "inftool-sim", states: SessionStates | None = None
+    tools: list[ToolSpec] | ToolTable,
+    tool_server: ToolServer,
+    name: str = "inftool-sim",
+    states: SessionStates | None = None,
 ) -> Server:
     """An MCP server whose calls the ToolServer agent simulates, with an episode state per session."""
     states = states if states is not None else SessionStates()

@@ -11,7 +11,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from inftool.lm.runtime import runtime
-from inftool.mcp import ExternalServer
+from inftool.mcp import ExternalServer, SimulatedSession
 from inftool.rollout.episode import Agents, Limits, run_episode, trajectory_line
 from inftool.rollout.records import Trajectory
 from inftool.scenarios import KINDS, Scenario
@@ -33,13 +33,14 @@ async def synthesize(
     todo = iter(enumerate(scenarios))
 
     async def worker() -> None:
-        for index, scenario in todo:  # one shared iterator: each scenario runs once
-            server = external.get(scenario.toolset) if scenario.kind != "irrelevance" else None
-            traj = await run_episode(scenario, agents, limits, server)
-            if on_done is not None:
-                on_done(traj)
-            if keep:
-                results[index] = traj
+        async with SimulatedSession(agents.tools) as session:  # one MCP session per worker, not per episode
+            for index, scenario in todo:  # one shared iterator: each scenario runs once
+                server = external.get(scenario.toolset) if scenario.kind != "irrelevance" else None
+                traj = await run_episode(scenario, agents, limits, server, session=session)
+                if on_done is not None:
+                    on_done(traj)
+                if keep:
+                    results[index] = traj
 
     await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(scenarios))))))
     return results  # type: ignore[return-value]  # every slot filled when kept

@@ -10,7 +10,7 @@ from typing import Any
 from inftool.agents import Assistant, Plan, ToolServer, UserSimulator
 from inftool.agents.results import field_values
 from inftool.lm.runtime import episode_usage
-from inftool.mcp import ExternalServer, ToolClient, connect, simulated_server
+from inftool.mcp import ExternalServer, SimulatedSession, ToolClient, connect, simulated_server
 from inftool.rollout.records import Execution, Trajectory
 from inftool.scenarios import Scenario
 
@@ -123,10 +123,24 @@ async def _execute_plan(plan: Plan, client: ToolClient, traj: Trajectory) -> Non
             texts.append(outcome.text)
 
 
+async def _with_tools(scenario: Scenario, agents: Agents, limits: Limits, traj: Trajectory, client: ToolClient,
+                      start: float) -> None:  # fmt: skip
+    assert traj.plan is not None
+    await _execute_plan(traj.plan, client, traj)
+    traj.timings["plan_exec_s"] = round(time.perf_counter() - start - traj.timings["plan_s"], 3)
+    await _run_turns(scenario, traj.plan, agents, client, traj, limits)
+
+
 async def run_episode(
-    scenario: Scenario, agents: Agents, limits: Limits, external: ExternalServer | None = None
+    scenario: Scenario,
+    agents: Agents,
+    limits: Limits,
+    external: ExternalServer | None = None,
+    session: SimulatedSession | None = None,
 ) -> Trajectory:
-    """Never raises: an LM failure or any exception marks this episode failed with its reason."""
+    """Never raises: an LM failure or any exception marks this episode failed with its reason.
+    The tools run on `external`, else on `session` (a worker's reused simulated server), else on a
+    simulated server of the episode's own."""
     usage: dict[str, dict[str, int]] = {}
     token = episode_usage.set(usage)
     start = time.perf_counter()
@@ -139,15 +153,18 @@ async def run_episode(
         except Exception as exc:
             raise EpisodeFailed("plan", exc) from exc
         traj.timings["plan_s"] = round(time.perf_counter() - start, 3)
-        target = external if external is not None else simulated_server(scenario.offered, agents.tools)
-        async with connect(target) as client:
-            await _execute_plan(traj.plan, client, traj)
-            traj.timings["plan_exec_s"] = round(time.perf_counter() - start - traj.timings["plan_s"], 3)
-            await _run_turns(scenario, traj.plan, agents, client, traj, limits)
+        if external is None and session is not None:
+            await _with_tools(scenario, agents, limits, traj, await session.episode(scenario.offered), start)
+        else:
+            target = external if external is not None else simulated_server(scenario.offered, agents.tools)
+            async with connect(target) as client:
+                await _with_tools(scenario, agents, limits, traj, client, start)
     except Exception as exc:  # anything (an LM, the MCP transport, a bug) fails only this episode
         root = _unwrap(exc)
         traj.status = "failed"
         traj.failure = str(root if isinstance(root, EpisodeFailed) else EpisodeFailed("episode", root))
+        if session is not None:
+            await session.reset()  # the failure may have broken its transport
     finally:
         episode_usage.reset(token)
     traj.usage = usage
