@@ -1,10 +1,14 @@
-"""A longer closed loop on the CPU: the embedded model's BFCL non-live score per round beside
-round 0's baseline (a small-scale replica of the paper's 19.8 % -> 70.9 %).
+"""The closed loop on the CPU: does it lift the embedded model on BFCL? Runs a recipe (default
+`recipes/cpu_loop.yaml`: SFT cold start, then GRPO) and prints BFCL per category after each round
+beside the baseline measured in the same run, the mean of the categories, the share of items in
+the call categories where the model called at all, and held-out synthetic accuracy per kind.
 
-    python bench/loop.py [--rounds 4] [--episodes 24] [--steps 8] [--limit 20] [--run-dir DIR]
+    python bench/loop.py                                  # recipe=cpu_loop, all items (<= 3 h on 2 cores)
+    python bench/loop.py --recipe quickstart --limit 20   # any recipe, fewer BFCL items per category
+    python bench/loop.py --run-dir DIR -- KEY=VALUE ...   # extra inftool overrides after --
 
-Runs `inftool` (the quickstart recipe, scaled up by these flags) in a subprocess, then prints one
-row per evaluation from RUN/loop_summary.json. Rerun with the same --run-dir to resume.
+Runs `inftool` in a subprocess, then reads RUN/loop_summary.json. Rerun with the same --run-dir
+to resume (each finished step is kept) or just to print the table again (--table-only).
 """
 
 from __future__ import annotations
@@ -15,37 +19,91 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from inftool.eval import NON_LIVE
+CALL_CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multiple")
+
+
+def evaluations(history: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """(label, eval record) for the baseline and after each round, labelled by what the round trained."""
+    rows = [("baseline", history[0].get("baseline") or {})]
+    for record in history:
+        parts = [k.removeprefix("local_") for k in ("local_sft", "local_grpo") if k in (record.get("train") or {})]
+        trained = "+".join(parts)
+        rows.append((f"round {record['round']} ({trained or 'no training'})", record.get("eval") or {}))
+    return [(label, e) for label, e in rows if e.get("bfcl")]
+
+
+def mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else float("nan")
+
+
+def table(history: list[dict[str, Any]]) -> str:
+    evals = evaluations(history)
+    if not evals:
+        return "no BFCL evaluation in loop_summary.json yet"
+    categories = list(evals[0][1]["bfcl"])
+    kinds = sorted({k for _, e in evals for k in (e.get("heldout") or {}).get("by_kind", {})})
+    header = (f"{'evaluation':<22}" + "".join(f"{c[:13]:>14}" for c in categories)
+              + f"{'mean':>8}{'x base':>8}{'called':>8}{'held-out':>10}")  # fmt: skip
+    lines = [header]
+    base_mean = mean(list(evals[0][1]["bfcl"].values()))
+    for label, e in evals:
+        bfcl, called = e["bfcl"], (e.get("bfcl_summary") or {}).get("called", {})
+        score = mean([bfcl.get(c, float("nan")) for c in categories])
+        call_share = mean([called[c] for c in CALL_CATEGORIES if c in called])
+        heldout = (e.get("heldout") or {}).get("accuracy", float("nan"))
+        lines.append(f"{label:<22}" + "".join(f"{bfcl.get(c, float('nan')):>14.1%}" for c in categories)
+                     + f"{score:>8.1%}{score / base_mean if base_mean else float('nan'):>7.2f}x"
+                     + f"{call_share:>8.1%}{heldout:>10.1%}")  # fmt: skip
+    if kinds:
+        lines += ["", f"{'held-out by kind':<22}" + "".join(f"{k[:13]:>14}" for k in kinds)]
+        for label, e in evals:
+            by_kind = (e.get("heldout") or {}).get("by_kind", {})
+            lines.append(f"{label:<22}" + "".join(f"{by_kind.get(k, float('nan')):>14.1%}" for k in kinds))
+    return "\n".join(lines)
+
+
+def training(history: list[dict[str, Any]]) -> str:
+    """Per round: rows trained on, steps, SFT tokens/s, GRPO steps/min and reward mean±std."""
+    head = f"{'round':<7}{'trainer':<10}{'rows':>7}{'steps':>7}{'s/step':>8}{'tokens/s':>10}{'steps/min':>11}"
+    lines = [head + "  reward mean±std per step"]
+    for record in history:
+        for kind in ("local_sft", "local_grpo"):
+            part = (record.get("train") or {}).get(kind)
+            if not part:
+                continue
+            seconds = part.get("seconds_per_step") or float("nan")
+            tokens = part.get("tokens_per_second")
+            pairs = zip(part.get("rewards", []), part.get("reward_stds", []), strict=False)
+            rewards = ", ".join(f"{r:.2f}±{s:.2f}" for r, s in pairs)
+            lines.append(f"{record['round']:<7}{kind.removeprefix('local_'):<10}{part.get('rows', 0):>7}"
+                         f"{part.get('steps', 0):>7}{seconds:>8.1f}{(tokens or float('nan')):>10.0f}"
+                         f"{60 / seconds:>11.2f}  {rewards[:60]}")  # fmt: skip
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--episodes", type=int, default=24)
-    parser.add_argument("--steps", type=int, default=8, help="GRPO steps per round")
-    parser.add_argument("--limit", type=int, default=20, help="BFCL items per non-live category per evaluation")
-    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--recipe", default="cpu_loop")
+    parser.add_argument("--limit", type=int, default=None, help="BFCL items per category (default: the recipe's)")
     parser.add_argument("--run-dir", type=Path, default=Path("outputs/bench-loop"))
+    parser.add_argument("--table-only", action="store_true", help="print the table of an earlier run")
+    parser.add_argument("overrides", nargs="*", help="more inftool overrides (after --)")
     args = parser.parse_args()
-    overrides = [f"hydra.run.dir={args.run_dir}", f"loop.rounds={args.rounds}", f"synthesis.episodes={args.episodes}",
-                 f"trainer.steps={args.steps}", f"trainer.learning_rate={args.lr}", f"eval.limit={args.limit}",
-                 f"eval.categories=[{','.join(NON_LIVE)}]", "loop.heldout.items=16"]  # fmt: skip
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "inftool", *overrides], check=True)
-    wall = time.perf_counter() - start
+    wall = None
+    if not args.table_only:
+        overrides = [f"recipe={args.recipe}", f"hydra.run.dir={args.run_dir}", *args.overrides]
+        if args.limit is not None:
+            overrides.append(f"eval.limit={args.limit}")
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "inftool", *overrides], check=True)
+        wall = time.perf_counter() - start
     history = json.loads((args.run_dir / "loop_summary.json").read_text())
-    evaluations = [("round 0 (base)", history[0].get("baseline", {}))]
-    evaluations += [(f"after round {r['round']}", r.get("eval", {})) for r in history]
-    header = f"{'evaluation':<18}" + "".join(f"{c[:12]:>13}" for c in NON_LIVE) + f"{'mean':>8}{'held-out':>10}"
-    print("\n" + header)
-    for label, evaluation in evaluations:
-        bfcl = evaluation.get("bfcl", {})
-        mean = sum(bfcl.values()) / len(bfcl) if bfcl else float("nan")
-        heldout = evaluation.get("heldout", {}).get("accuracy", float("nan"))
-        print(f"{label:<18}" + "".join(f"{bfcl.get(c, float('nan')):>13.1%}" for c in NON_LIVE)
-              + f"{mean:>8.1%}{heldout:>10.1%}")  # fmt: skip
-    print(f"\n{args.limit} items per category per evaluation; wall time {wall / 60:.1f} min")
+    print("\n" + table(history) + "\n\n" + training(history))
+    items = "all items" if args.limit is None else f"{args.limit} items"
+    print(f"\nBFCL: {items} per category per evaluation (the recipe's eval.limit when not given)"
+          + (f"; wall time {wall / 60:.1f} min" if wall is not None else ""))  # fmt: skip
 
 
 if __name__ == "__main__":

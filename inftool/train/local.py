@@ -29,6 +29,8 @@ class TrainResult:
     losses: list[float] = field(default_factory=list)
     reward_stds: list[float] = field(default_factory=list)  # within-group reward std per logged step (GRPO)
     screened_groups: dict[str, list[float]] = field(default_factory=dict)  # prompt id -> sampled rewards
+    rows: int = 0  # training rows the trainer drew from (GRPO: the prompts whose groups vary)
+    tokens_per_second: float | None = None  # SFT: prompt + completion tokens trained on per second
 
 
 def base_checkpoint(base: str | None, cache_dir: Path) -> Path:
@@ -135,7 +137,8 @@ def local_grpo(rows: list[dict[str, Any]], cfg: LocalGRPOConfig, weights: Reward
     losses = [entry["loss"] for entry in logs if "loss" in entry]
     stds = [entry["reward_std"] for entry in logs if "reward_std" in entry]
     checkpoint = _save(trainer, tokenizer, out_dir / "checkpoint")
-    return TrainResult(checkpoint, cfg.steps, seconds, rewards, losses, reward_stds=stds, screened_groups=groups)
+    return TrainResult(checkpoint, cfg.steps, seconds, rewards, losses, reward_stds=stds, screened_groups=groups,
+                       rows=len(dataset))  # fmt: skip
 
 
 def sft_completion(row: dict[str, Any]) -> dict[str, str]:
@@ -166,6 +169,9 @@ def local_sft(rows: list[dict[str, Any]], cfg: LocalSFTConfig, out_dir: Path, ca
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(examples), processing_class=tokenizer)
     start = time.perf_counter()
     quiet_train(trainer)
-    seconds = (time.perf_counter() - start) / cfg.steps
-    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
-    return TrainResult(_save(trainer, tokenizer, out_dir / "checkpoint"), cfg.steps, seconds, losses=losses)
+    wall = time.perf_counter() - start
+    logs = trainer.state.log_history
+    losses = [entry["loss"] for entry in logs if "loss" in entry]
+    tokens = max((entry["num_tokens"] for entry in logs if "num_tokens" in entry), default=0)  # TRL's running total
+    return TrainResult(_save(trainer, tokenizer, out_dir / "checkpoint"), cfg.steps, wall / cfg.steps, losses=losses,
+                       rows=len(examples), tokens_per_second=tokens / wall if tokens else None)  # fmt: skip
