@@ -22,6 +22,7 @@ GROUPS = {
     "lm": "the LM behind one role: lm@lm.user|assistant|tools|judge=OPTION",
     "agents": "the three role-playing agents (DSPy modules) and their arguments",
     "scenarios": "the scenario-kind mix (weights), distractors, personas",
+    "engine": "where episodes run: local (this process) | ray (sharded over Ray workers; $RAY_ADDRESS for a cluster)",
     "gates": "the verification chain (order, on/off, thresholds) and the gated-reward weights",
     "data": "the store's shard size and the exports written after synthesis",
     "trainer": "how the round trains the policy: TRL on the CPU, or an OpenRLHF job folder for Ray",

@@ -383,12 +383,38 @@ class SafetyConfig(StrictModel):
     allow_mcp_command: bool = Field(False, description="start a recipe's toolsets.*.mcp_command (command line only)")
 
 
+class LocalEngineConfig(BaseModel):
+    """Episodes run in this process on the async engine. A recipe's settings for `ray` are
+    ignored, so `engine=local` works on any recipe."""
+
+    model_config = ConfigDict(extra="ignore")
+    kind: Literal["local"] = "local"
+
+
+class RayEngineConfig(StrictModel):
+    """The round's scenarios sharded over Ray workers (pip install 'inftool[ray]'): the cluster
+    at $RAY_ADDRESS, else a local Ray runtime. The environment picks the cluster, never a recipe.
+    Each worker runs `synthesis.concurrency` episodes at once; gating and the store stay in the driver."""
+
+    kind: Literal["ray"] = "ray"
+    workers: PositiveInt = Field(2, le=4096)
+    cpus_per_worker: float = Field(1.0, gt=0, le=1024, description="Ray CPUs each worker reserves")
+    retries: NonNegativeInt = Field(
+        1, le=100, description="fresh workers a shard gets after its worker dies; then the round stops (rerun resumes)"
+    )
+    batch: PositiveInt = Field(32, le=100_000, description="finished episodes a worker sends per message, at most")
+
+
+EngineConfig = Annotated[Union[LocalEngineConfig, RayEngineConfig], Field(discriminator="kind")]  # noqa: UP007
+
+
 class InftoolConfig(StrictModel):
     mode: Literal["run", "ingest", "serve", "eval"] = "run"
     seed: int = 0
     toolsets: dict[str, ToolsetConfig] = Field(default_factory=dict)
     curation: CurationConfig = CurationConfig()
     synthesis: SynthesisConfig = SynthesisConfig()
+    engine: EngineConfig = LocalEngineConfig()
     scenarios: ScenariosConfig = ScenariosConfig()
     agents: AgentsConfig
     gates: GatesConfig
