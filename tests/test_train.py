@@ -16,7 +16,7 @@ from inftool.lm import ChatRequest, build_client
 from inftool.lm.constrained import plain_messages
 from inftool.recipes import compose_config
 from inftool.train import check_contamination, launch_command
-from inftool.train.local import base_checkpoint, local_grpo
+from inftool.train.local import Group, ScreenedRollouts, base_checkpoint, local_grpo
 from tests import stubs
 from tests.conftest import ROOT
 
@@ -52,11 +52,24 @@ def test_local_grpo_two_steps_changes_weights_and_the_hf_backend_loads_it(tmp_pa
     rows = [row(0, AFTER_RESULT, []), row(1, AFTER_RESULT, [])]  # answer in text now: some samples call again
     cfg = LocalGRPOConfig(steps=2, group_size=4, max_new_tokens=48, temperature=1.2)
     result = local_grpo(rows, cfg, RewardConfig(), tmp_path / "out", cache, seed=0)
-    assert result.steps == 2 and len(result.rewards) == 2 and result.seconds_per_step > 0
+    assert result.steps == result.rows == len(result.rewards) >= 1 and result.seconds_per_step > 0
+    # the trainer scored the screened groups themselves: no step saw a group whose rewards were all equal
+    assert result.reward_stds and all(std > 0 for std in result.reward_stds)
+    assert sum(len(set(g)) > 1 for g in result.screened_groups.values()) == result.rows
     assert (first_weight(result.checkpoint) - before).abs().max().item() > 0
     client = build_client("assistant", HFLMConfig(path=str(result.checkpoint), temperature=0.0, max_tokens=16))
     out = client.complete(ChatRequest(messages=[{"role": "user", "content": "Say hello."}]))
     assert out.completion_tokens > 0 and (out.content or out.tool_calls)
+
+
+def test_screened_rollouts_give_each_prompt_its_own_group():
+    a, b = [{"role": "user", "content": "a"}], [{"role": "user", "content": "b"}]
+    groups = {"ra": Group([1, 2], [[5], [6, 0]], [[-0.1], [-0.2, -0.3]], [0.0, 1.0]),
+              "rb": Group([3], [[7], [8]], [[-0.4], [-0.5]], [1.0, 0.5])}  # fmt: skip
+    rollouts = ScreenedRollouts(groups, [{"id": "ra", "prompt": a}, {"id": "rb", "prompt": b}])
+    out = rollouts([b, b, a, a], trainer=None)  # TRL's batch: each prompt group_size times
+    assert out["prompt_ids"] == [[3], [3], [1, 2], [1, 2]]
+    assert out["completion_ids"] == [[7], [8], [5], [6, 0]] and out["logprobs"][3] == [-0.2, -0.3]
 
 
 def parse_with_openrlhf(argv: list[str]):

@@ -6,6 +6,8 @@ HF checkpoint); the result is an HF checkpoint the `hf` backend loads as the nex
 
 from __future__ import annotations
 
+import json
+import os
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -75,31 +77,75 @@ def _save(trainer: Any, tokenizer: Any, out: Path) -> Path:
     return out
 
 
+@dataclass
+class Group:
+    """One prompt's sampled completions (token ids and their log-probabilities) and their rewards."""
+
+    prompt_ids: list[int]
+    completion_ids: list[list[int]]
+    logprobs: list[list[float]]
+    rewards: list[float]
+
+
+def _until_eos(ids: list[int], logprobs: list[float], eos: int) -> tuple[list[int], list[float]]:
+    end = ids.index(eos) + 1 if eos in ids else len(ids)  # keep the EOS, drop the padding after it
+    return ids[:end], logprobs[:end]
+
+
 def sample_groups(model: Any, tokenizer: Any, rows: list[dict[str, Any]], reward: Any, cfg: LocalGRPOConfig,
-                  seed: int) -> dict[str, list[float]]:  # fmt: skip
-    """The rewards of `group_size` completions per prompt, sampled as GRPO samples (same model,
-    temperature and length): the screen that keeps zero-variance groups from the trainer."""
+                  seed: int) -> dict[str, Group]:  # fmt: skip
+    """`group_size` completions per prompt, sampled as GRPO samples (same model, temperature and
+    length), with their rewards: the screen that keeps zero-variance groups from the trainer."""
     import torch
 
     torch.manual_seed(seed)
-    rewards = {}
+    groups = {}
     for row in rows:
         text = tokenizer.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
         inputs = tokenizer(text, return_tensors="pt")
         with torch.no_grad():
             out = model.generate(**inputs, do_sample=True, temperature=cfg.temperature, top_k=0, top_p=1.0,
                                  max_new_tokens=cfg.max_new_tokens, num_return_sequences=cfg.group_size,
-                                 pad_token_id=tokenizer.pad_token_id)  # fmt: skip
+                                 pad_token_id=tokenizer.pad_token_id, return_dict_in_generate=True,
+                                 output_scores=True)  # fmt: skip
+            scores = model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)
         start = inputs["input_ids"].shape[1]
-        completions = [tokenizer.decode(o[start:], skip_special_tokens=True) for o in out]
-        rewards[row["id"]] = reward(prompts=[row["prompt"]] * len(completions), completions=completions,
-                                    label=[row["label"]] * len(completions))  # fmt: skip
-    return rewards
+        sampled = [_until_eos(seq[start:].tolist(), lp.tolist(), tokenizer.eos_token_id)
+                   for seq, lp in zip(out.sequences, scores, strict=True)]  # fmt: skip
+        completions = [tokenizer.decode(ids, skip_special_tokens=True) for ids, _ in sampled]
+        rewards = reward(prompts=[row["prompt"]] * len(completions), completions=completions,
+                         label=[row["label"]] * len(completions))  # fmt: skip
+        groups[row["id"]] = Group(inputs["input_ids"][0].tolist(), [ids for ids, _ in sampled],
+                                  [lp for _, lp in sampled], rewards)  # fmt: skip
+    return groups
+
+
+class ScreenedRollouts:
+    """TRL's `rollout_func`: each prompt's completions are its screened group, so the group the
+    trainer scores is the one whose rewards were seen to differ (TRL would sample a new group,
+    which can score the same for every sample). The groups come from the round's starting policy:
+    later steps train on them slightly off-policy, each prompt once."""
+
+    def __init__(self, groups: dict[str, Group], rows: list[dict[str, Any]]) -> None:
+        self.by_prompt = {json.dumps(r["prompt"], sort_keys=True): groups[r["id"]] for r in rows}
+
+    def __call__(self, prompts: list[Any], trainer: Any) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {"prompt_ids": [], "completion_ids": [], "logprobs": []}
+        served: dict[str, int] = {}
+        for prompt in prompts:  # TRL repeats each prompt group_size times, in a row
+            key = json.dumps(prompt, sort_keys=True)
+            group, k = self.by_prompt[key], served.get(key, 0)
+            served[key] = k + 1
+            out["prompt_ids"].append(group.prompt_ids)
+            out["completion_ids"].append(group.completion_ids[k % len(group.completion_ids)])
+            out["logprobs"].append(group.logprobs[k % len(group.logprobs)])
+        return out
 
 
 def local_grpo(rows: list[dict[str, Any]], cfg: LocalGRPOConfig, weights: RewardConfig, out_dir: Path,
                cache_dir: Path, seed: int = 0) -> TrainResult | None:  # fmt: skip
-    """GRPO on the prompts whose sampled groups' rewards differ; None when no group does."""
+    """GRPO on the prompts whose sampled groups' rewards differ, trained on those very groups;
+    None when no group differs."""
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
 
@@ -112,39 +158,39 @@ def local_grpo(rows: list[dict[str, Any]], cfg: LocalGRPOConfig, weights: Reward
     reward = GatedReward(names=weights.names, arguments=weights.arguments)
     screened = rows[: cfg.max_prompts * 2]
     groups = sample_groups(model, tokenizer, screened, reward, cfg, seed)
-    kept = set(varied_groups(groups))
+    kept = set(varied_groups({prompt_id: g.rewards for prompt_id, g in groups.items()}))
     print(f"trainer: {len(kept)} of {len(screened)} prompts give a group whose rewards differ "
           f"(group of {cfg.group_size}); the rest would teach GRPO nothing")  # fmt: skip
-    rows = [r for r in screened if r["id"] in kept]
+    rows = [r for r in screened if r["id"] in kept][: cfg.max_prompts]
     if not rows:
         return None
     args = GRPOConfig(
-        output_dir=str(out_dir / "trl"), use_cpu=True, seed=seed, max_steps=cfg.steps,
+        output_dir=str(out_dir / "trl"), use_cpu=True, seed=seed, max_steps=min(cfg.steps, len(rows)),
         num_generations=cfg.group_size, per_device_train_batch_size=cfg.group_size, gradient_accumulation_steps=1,
         learning_rate=cfg.learning_rate, beta=cfg.beta, max_completion_length=cfg.max_new_tokens,
         temperature=cfg.temperature, logging_steps=1, save_strategy="no", report_to=[], bf16=False,
         disable_tqdm=True,
     )  # fmt: skip
-    dataset = Dataset.from_list([{"prompt": r["prompt"], "label": r["label"]} for r in rows[: cfg.max_prompts]])
-    trainer = GRPOTrainer(
-        model=model, reward_funcs=[reward], args=args, train_dataset=dataset, processing_class=tokenizer
-    )
+    dataset = Dataset.from_list([{"prompt": r["prompt"], "label": r["label"]} for r in rows])
+    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # rollout_func is marked experimental in TRL 1.16
+    trainer = GRPOTrainer(model=model, reward_funcs=[reward], args=args, train_dataset=dataset,
+                          processing_class=tokenizer, rollout_func=ScreenedRollouts(groups, rows))  # fmt: skip
     start = time.perf_counter()
     quiet_train(trainer)
-    seconds = (time.perf_counter() - start) / cfg.steps
+    steps = trainer.state.global_step
+    seconds = (time.perf_counter() - start) / max(1, steps)
     logs = trainer.state.log_history
     rewards = [entry["reward"] for entry in logs if "reward" in entry]
     losses = [entry["loss"] for entry in logs if "loss" in entry]
     stds = [entry["reward_std"] for entry in logs if "reward_std" in entry]
     checkpoint = _save(trainer, tokenizer, out_dir / "checkpoint")
-    return TrainResult(checkpoint, cfg.steps, seconds, rewards, losses, reward_stds=stds, screened_groups=groups,
+    screened_rewards = {prompt_id: g.rewards for prompt_id, g in groups.items()}
+    return TrainResult(checkpoint, steps, seconds, rewards, losses, reward_stds=stds, screened_groups=screened_rewards,
                        rows=len(dataset))  # fmt: skip
 
 
 def sft_completion(row: dict[str, Any]) -> dict[str, str]:
     """The assistant message an SFT row teaches, in the JSON the constrained decoder writes."""
-    import json
-
     calls = json.loads(row["label"])["calls"]
     text = row.get("answer") or "I cannot do that with these tools."
     return {"role": "assistant", "content": json.dumps({"tool_calls": calls} if calls else {"answer": text})}
