@@ -13,6 +13,7 @@ Each problem is one readable sentence: these are the reasons a plan is refused.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import unicodedata
@@ -54,7 +55,12 @@ _PROMPT_LEAKS = (
 
 def normalize(text: str) -> str:
     """Lower case, NFKC, `_` as a space, ordinals and commas after digits dropped, one space."""
-    text = unicodedata.normalize("NFKC", str(text)).lower().replace("_", " ")
+    return _normalize(str(text))
+
+
+@functools.lru_cache(maxsize=8192)  # a message is checked against every value of its plan, each test normalizing it
+def _normalize(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower().replace("_", " ")
     text = _ORDINAL.sub(r"\1", text)
     return _SPACES.sub(" ", text).strip()
 
@@ -70,11 +76,14 @@ def _contains(text: str, value: str) -> bool:
     value = normalize(value).strip(" .,;:!?")
     if not value:
         return True
-    for match in re.finditer(re.escape(value), text):
-        before = text[match.start() - 1] if match.start() else " "
-        after = text[match.end()] if match.end() < len(text) else " "
+    start = text.find(value)
+    while start >= 0:  # each non-overlapping occurrence, as re.finditer(re.escape(value)) finds them
+        end = start + len(value)
+        before = text[start - 1] if start else " "
+        after = text[end] if end < len(text) else " "
         if not (before.isalnum() and value[0].isalnum()) and not (after.isalnum() and value[-1].isalnum()):
             return True
+        start = text.find(value, end)
     squashed = squash(value)
     return len(squashed) >= 4 and squashed in squash(text)
 

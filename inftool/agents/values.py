@@ -12,6 +12,7 @@ Dates are drawn around a fixed anchor (never today), so a seed means the same da
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 import re
 import string
@@ -114,7 +115,12 @@ PAIRS = (("from", "to"), ("origin", "destination"), ("source", "target"), ("src"
 
 def words(name: str) -> list[str]:
     """`flightId`, `from_account`, `max-results` → their lower-case words."""
-    return [w for w in re.split(r"[^a-zA-Z0-9]+", _CAMEL.sub("_", name).lower()) if w]
+    return list(_words(name))
+
+
+@functools.lru_cache(maxsize=8192)  # the same few names, asked for again and again while an episode is built
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(w for w in re.split(r"[^a-zA-Z0-9]+", _CAMEL.sub("_", name).lower()) if w)
 
 
 def singular(word: str) -> str:
