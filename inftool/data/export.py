@@ -6,7 +6,7 @@ expected calls) and BFCL format (question/function + possible_answer) for held-o
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,47 +93,124 @@ def bfcl_rows(item: GatedTrajectory) -> tuple[dict[str, Any], dict[str, Any]] | 
     return question, {"id": traj.id, "ground_truth": truth}
 
 
-def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
-    count = 0
-    with path.open("w", encoding="utf-8") as out:
-        for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-            count += 1
-    return count
+class _Jsonl:
+    """One JSONL file written row by row; `rows(item)` gives an item's rows."""
+
+    def __init__(self, path: Path, rows: Callable[[GatedTrajectory], Iterable[dict[str, Any]]]) -> None:
+        self.out = path.open("w", encoding="utf-8")
+        self.rows = rows
+        self.count = 0
+
+    def add(self, item: GatedTrajectory) -> None:
+        for row in self.rows(item):
+            self.out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            self.count += 1
+
+    def close(self) -> int:
+        self.out.close()
+        return self.count
 
 
-def write_exports(items: list[GatedTrajectory], folder: Path, formats: Iterable[str]) -> dict[str, int]:
-    """Write each requested format under `folder`; returns rows written per format."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written = {}
-    for fmt in formats:
-        if fmt == "openai":
-            written[fmt] = _write_jsonl(folder / "openai_chat.jsonl", map(openai_row, items))
-        elif fmt == "sharegpt":
-            written[fmt] = _write_jsonl(folder / "sharegpt.jsonl", map(sharegpt_row, items))
-        elif fmt == "openrlhf":
-            rows = (row for item in items for row in decision_rows(item))
-            written[fmt] = _write_jsonl(folder / "openrlhf_prompts.jsonl", rows)
-        elif fmt == "bfcl":
-            pairs = [p for p in map(bfcl_rows, items) if p is not None]
-            written[fmt] = _write_jsonl(folder / "BFCL_synthetic.json", (q for q, _ in pairs))
-            _write_jsonl(folder / "BFCL_synthetic_possible_answer.json", (a for _, a in pairs))
-        elif fmt == "parquet":
-            written[fmt] = write_parquet(items, folder / "trajectories.parquet")
-    return written
+class _Bfcl:
+    """BFCL's question file and its possible-answer file, side by side."""
+
+    def __init__(self, folder: Path) -> None:
+        self.questions = (folder / "BFCL_synthetic.json").open("w", encoding="utf-8")
+        self.answers = (folder / "BFCL_synthetic_possible_answer.json").open("w", encoding="utf-8")
+        self.count = 0
+
+    def add(self, item: GatedTrajectory) -> None:
+        if (pair := bfcl_rows(item)) is not None:
+            self.questions.write(json.dumps(pair[0], ensure_ascii=False) + "\n")
+            self.answers.write(json.dumps(pair[1], ensure_ascii=False) + "\n")
+            self.count += 1
+
+    def close(self) -> int:
+        self.questions.close()
+        self.answers.close()
+        return self.count
 
 
-def write_parquet(items: list[GatedTrajectory], path: Path) -> int:
-    """Columns: id, kind, toolset, messages and tools (JSON text); `datasets.load_dataset("parquet", ...)` reads it."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+PARQUET_COLUMNS = ("id", "kind", "toolset", "messages", "tools")
 
-    table = pa.table({
-        "id": [i.trajectory.id for i in items],
-        "kind": [i.trajectory.scenario.kind for i in items],
-        "toolset": [i.trajectory.scenario.toolset for i in items],
-        "messages": [json.dumps(i.trajectory.messages, ensure_ascii=False) for i in items],
-        "tools": [json.dumps(i.trajectory.tools, ensure_ascii=False) for i in items],
-    })  # fmt: skip
-    pq.write_table(table, path)
-    return len(items)
+
+class _Parquet:
+    """Columns: id, kind, toolset, messages and tools (JSON text), written a row group per
+    `batch` items; `datasets.load_dataset("parquet", ...)` reads it."""
+
+    def __init__(self, path: Path, batch: int = 1000) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.schema = pa.schema([(name, pa.string()) for name in PARQUET_COLUMNS])
+        self.writer = pq.ParquetWriter(path, self.schema)
+        self.batch = batch
+        self.pending: list[tuple[str, ...]] = []
+        self.count = 0
+
+    def add(self, item: GatedTrajectory) -> None:
+        traj = item.trajectory
+        messages, tools = json.dumps(traj.messages, ensure_ascii=False), json.dumps(traj.tools, ensure_ascii=False)
+        self.pending.append((traj.id, traj.scenario.kind, traj.scenario.toolset, messages, tools))
+        if len(self.pending) >= self.batch:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if self.pending:
+            columns = [pa.array(column, pa.string()) for column in zip(*self.pending, strict=True)]
+            self.writer.write_table(pa.Table.from_arrays(columns, schema=self.schema))
+            self.count += len(self.pending)
+            self.pending = []
+
+    def close(self) -> int:
+        self._flush()
+        self.writer.close()
+        return self.count
+
+
+class ExportWriter:
+    """Every requested format under `folder`, fed one accepted trajectory at a time: no export
+    holds a round in memory (Parquet is written in row groups)."""
+
+    def __init__(self, folder: Path, formats: Iterable[str]) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        makers: dict[str, Callable[[], Any]] = {
+            "openai": lambda: _Jsonl(folder / "openai_chat.jsonl", lambda i: [openai_row(i)]),
+            "sharegpt": lambda: _Jsonl(folder / "sharegpt.jsonl", lambda i: [sharegpt_row(i)]),
+            "openrlhf": lambda: _Jsonl(folder / "openrlhf_prompts.jsonl", decision_rows),
+            "bfcl": lambda: _Bfcl(folder),
+            "parquet": lambda: _Parquet(folder / "trajectories.parquet"),
+        }
+        self.sinks = {fmt: makers[fmt]() for fmt in dict.fromkeys(formats) if fmt in makers}
+
+    def add(self, item: GatedTrajectory) -> None:
+        for sink in self.sinks.values():
+            sink.add(item)
+
+    def close(self) -> dict[str, int]:
+        """Rows written per format."""
+        self.written = {fmt: sink.close() for fmt, sink in self.sinks.items()}
+        return self.written
+
+    def __enter__(self) -> ExportWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def write_exports(items: Iterable[GatedTrajectory], folder: Path, formats: Iterable[str]) -> dict[str, int]:
+    """Write each requested format under `folder` in one pass over `items`; returns rows written per format."""
+    with ExportWriter(folder, formats) as writer:
+        for item in items:
+            writer.add(item)
+    return writer.written
+
+
+def write_parquet(items: Iterable[GatedTrajectory], path: Path) -> int:
+    sink = _Parquet(path)
+    for item in items:
+        sink.add(item)
+    return sink.close()

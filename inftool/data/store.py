@@ -105,11 +105,20 @@ class TrajectoryStore:
         self._manifest.flush()
 
     def read(self, kind: str = "accepted") -> Iterator[GatedTrajectory]:
+        """One kind's items, shard by shard, a line at a time (nothing holds the round)."""
         for shard in self._shards(kind):
             with shard.open(encoding="utf-8") as lines:
                 for line in lines:
                     if line.strip():
                         yield GatedTrajectory.model_validate_json(line)
+
+    def __iter__(self) -> Iterator[GatedTrajectory]:
+        """Every stored item, accepted then rejected; each iteration reads the shards again."""
+        yield from self.read("accepted")
+        yield from self.read("rejected")
+
+    def __len__(self) -> int:
+        return len(self.done)
 
     def close(self) -> None:
         for _, handle in self._open.values():

@@ -7,77 +7,127 @@ from __future__ import annotations
 
 import collections
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from inftool.gates.records import GatedTrajectory
 
+SIDES = ("easy", "hard", "refused", "dropped")
 
-def distinct_ngram_ratio(texts: Sequence[str], n: int = 2) -> float:
-    grams = [
-        tuple(words[i : i + n])
-        for t in texts
-        for words in [re.findall(r"\w+", t.lower())]
-        for i in range(len(words) - n + 1)
-    ]
-    return len(set(grams)) / len(grams) if grams else 0.0
+
+class NgramTally:
+    """Distinct word n-grams over total, fed one text at a time. Grams are kept as their hashes
+    (equal within a process, a collision as likely as 2^-64): a round's grams never sit in memory."""
+
+    def __init__(self, n: int = 2) -> None:
+        self.n = n
+        self.distinct: set[int] = set()
+        self.total = 0
+
+    def add(self, text: str) -> None:
+        words = re.findall(r"\w+", text.lower())
+        grams = [hash(tuple(words[i : i + self.n])) for i in range(len(words) - self.n + 1)]
+        self.total += len(grams)
+        self.distinct.update(grams)
+
+    def ratio(self) -> float:
+        return len(self.distinct) / self.total if self.total else 0.0
+
+
+def distinct_ngram_ratio(texts: Iterable[str], n: int = 2) -> float:
+    tally = NgramTally(n)
+    for text in texts:
+        tally.add(text)
+    return tally.ratio()
 
 
 def _reason(result: Any) -> str:
     return f"{result.gate}: {re.sub(r'[0-9]+', 'N', result.reason)[:90]}"
 
 
-def two_sides(items: Sequence[GatedTrajectory]) -> dict[str, Any]:
+class SidesTally:
     """Plan yield, policy accuracy on verified plans, easy/hard per kind, top plan refusals."""
-    sides: dict[str, collections.Counter[str]] = {}
-    refusals: collections.Counter[str] = collections.Counter()
-    for item in items:
-        sides.setdefault(item.trajectory.scenario.kind, collections.Counter())[item.side] += 1
+
+    def __init__(self) -> None:
+        self.sides: dict[str, collections.Counter[str]] = {}
+        self.refusals: collections.Counter[str] = collections.Counter()
+        self.items = 0
+
+    def add(self, item: GatedTrajectory) -> None:
+        self.items += 1
+        self.sides.setdefault(item.trajectory.scenario.kind, collections.Counter())[item.side] += 1
         if item.side == "refused" and (failed := item.rejected_by) is not None:
-            refusals[_reason(failed)] += 1
-    total = collections.Counter[str]()
-    for counts in sides.values():
-        total.update(counts)
-    verified = total["easy"] + total["hard"] + total["dropped"]
-    judged = total["easy"] + total["hard"]
-    return {
-        "plans_verified": verified,
-        "plan_yield": verified / len(items) if items else 0.0,
-        "policy_accuracy": total["easy"] / judged if judged else 0.0,
-        "sides_per_kind": {k: {s: c[s] for s in ("easy", "hard", "refused", "dropped")} for k, c in sides.items()},
-        "top_plan_refusals": refusals.most_common(8),
-    }
+            self.refusals[_reason(failed)] += 1
+
+    def result(self) -> dict[str, Any]:
+        total = collections.Counter[str]()
+        for counts in self.sides.values():
+            total.update(counts)
+        verified = total["easy"] + total["hard"] + total["dropped"]
+        judged = total["easy"] + total["hard"]
+        return {
+            "plans_verified": verified,
+            "plan_yield": verified / self.items if self.items else 0.0,
+            "policy_accuracy": total["easy"] / judged if judged else 0.0,
+            "sides_per_kind": {k: {s: c[s] for s in SIDES} for k, c in self.sides.items()},
+            "top_plan_refusals": self.refusals.most_common(8),
+        }
 
 
-def summarize(items: Sequence[GatedTrajectory]) -> dict[str, Any]:
-    gate_counts: dict[str, list[int]] = {}
-    kinds: dict[str, list[int]] = {}
-    reasons: collections.Counter[str] = collections.Counter()
-    combos = set()
-    requests = []
+def two_sides(items: Iterable[GatedTrajectory]) -> dict[str, Any]:
+    tally = SidesTally()
     for item in items:
+        tally.add(item)
+    return tally.result()
+
+
+class SummaryTally:
+    """The run summary, fed one gated trajectory at a time (a round streams from its store)."""
+
+    def __init__(self) -> None:
+        self.gate_counts: dict[str, list[int]] = {}
+        self.kinds: dict[str, list[int]] = {}
+        self.reasons: collections.Counter[str] = collections.Counter()
+        self.combos: set[tuple[str, ...]] = set()
+        self.requests = NgramTally(2)
+        self.sides = SidesTally()
+        self.episodes = self.accepted = 0
+
+    def add(self, item: GatedTrajectory) -> None:
+        self.episodes += 1
+        self.accepted += item.accepted
         for result in item.gates:
-            stats = gate_counts.setdefault(result.gate, [0, 0])
+            stats = self.gate_counts.setdefault(result.gate, [0, 0])
             stats[0] += result.passed
             stats[1] += 1
-        kind = kinds.setdefault(item.trajectory.scenario.kind, [0, 0])
+        kind = self.kinds.setdefault(item.trajectory.scenario.kind, [0, 0])
         kind[0] += item.accepted
         kind[1] += 1
         if (failed := item.rejected_by) is not None:
-            reasons[_reason(failed)] += 1
+            self.reasons[_reason(failed)] += 1
         if item.accepted:
-            combos.add(tuple(sorted(t.name for t in item.trajectory.scenario.offered)))
-            requests.append(next((m["content"] for m in item.trajectory.messages if m["role"] == "user"), ""))
-    return {
-        "episodes": len(items),
-        "accepted": sum(i.accepted for i in items),
-        "gate_pass_rate": {g: p / n for g, (p, n) in gate_counts.items()},
-        "kind_accept_rate": {k: a / n for k, (a, n) in kinds.items()},
-        "top_rejections": reasons.most_common(8),
-        "distinct_tool_combinations": len(combos),
-        "distinct_2gram_ratio": distinct_ngram_ratio(requests),
-        **two_sides(items),
-    }
+            self.combos.add(tuple(sorted(t.name for t in item.trajectory.scenario.offered)))
+            self.requests.add(next((m["content"] for m in item.trajectory.messages if m["role"] == "user"), ""))
+        self.sides.add(item)
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "episodes": self.episodes,
+            "accepted": self.accepted,
+            "gate_pass_rate": {g: p / n for g, (p, n) in self.gate_counts.items()},
+            "kind_accept_rate": {k: a / n for k, (a, n) in self.kinds.items()},
+            "top_rejections": self.reasons.most_common(8),
+            "distinct_tool_combinations": len(self.combos),
+            "distinct_2gram_ratio": self.requests.ratio(),
+            **self.sides.result(),
+        }
+
+
+def summarize(items: Iterable[GatedTrajectory]) -> dict[str, Any]:
+    tally = SummaryTally()
+    for item in items:
+        tally.add(item)
+    return tally.result()
 
 
 def summary_text(summary: dict[str, Any]) -> str:

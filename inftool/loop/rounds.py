@@ -3,13 +3,13 @@ summary (RUN/loop_summary.json), its table and RUN/report.html."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
 
 from inftool.config import InftoolConfig, LMConfig, TrainerConfig
 from inftool.data import TrajectoryStore
-from inftool.gates.records import GatedTrajectory
 from inftool.loop.evaluate import Evaluator
 from inftool.loop.markers import step
 from inftool.loop.optimize import optimize_step, with_programs
@@ -35,7 +35,7 @@ def run_rounds(config: InftoolConfig, toolsets: list[Toolset], run_dir: Path,
     inputs = RoundInputs(config.lm.assistant, config.trainer, config.scenarios.weights)
     served = config.lm.assistant  # the config lms["assistant"] was built from
     history: list[dict[str, Any]] = []
-    seen: list[GatedTrajectory] = []
+    seen: list[TrajectoryStore] = []  # earlier rounds' stores: read again when needed, never held
 
     def serve(assistant: LMConfig) -> InftoolConfig:
         nonlocal served
@@ -59,18 +59,18 @@ def run_rounds(config: InftoolConfig, toolsets: list[Toolset], run_dir: Path,
         if index == 0 and "eval" in stages and config.loop.baseline:
             latest_eval = record["baseline"] = step(round_dir, "baseline", evaluator, round_config, lms,
                                                     round_dir / "baseline")  # fmt: skip
-        items: list[GatedTrajectory] = []
         if "synthesize" in stages:
             scenarios = round_scenarios(config, toolsets, index, inputs)
+            earlier = itertools.chain.from_iterable(s.read("accepted") for s in seen)
             record["synthesize"] = step(round_dir, "synthesize", synthesize_step, round_config, scenarios, lms,
-                                        round_dir, seen, items)  # fmt: skip
-        if not items and ("synthesize" in stages or "train" in stages):  # synthesized by an earlier run
-            store = TrajectoryStore(round_dir / "data", config.data.shard_lines)
-            items = [*store.read("accepted"), *store.read("rejected")]
+                                        round_dir, earlier)  # fmt: skip
         trained = None
-        if "train" in stages:
-            trained = record["train"] = step(round_dir, "train", train_step, round_config, items, round_dir, index)
-        seen += items
+        if "synthesize" in stages or "train" in stages:  # the round's items stream from its store
+            with TrajectoryStore(round_dir / "data", config.data.shard_lines) as items:  # reading needs no handle
+                if "train" in stages:
+                    trained = record["train"] = step(round_dir, "train", train_step, round_config, items, round_dir,
+                                                     index)  # fmt: skip
+            seen.append(items)
         after = next_inputs(config, inputs, trained, None)
         if "eval" in stages and after.assistant != inputs.assistant:
             latest_eval = record["eval"] = step(round_dir, "eval", evaluator, serve(after.assistant), lms,

@@ -4,13 +4,15 @@ stored, resumably; then exports and the round's summary (the synthesize marker).
 from __future__ import annotations
 
 import collections
+import itertools
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from inftool.config import InftoolConfig
-from inftool.data import TrajectoryStore, summarize, summary_text, write_exports
-from inftool.gates import DedupGate
+from inftool.data import ExportWriter, SummaryTally, TrajectoryStore, summary_text
+from inftool.gates import DedupGate, GateChain
 from inftool.gates.records import GatedTrajectory
 from inftool.lm import RoleLM
 from inftool.loop.build import build_agents, build_gates
@@ -31,31 +33,46 @@ def round_scenarios(config: InftoolConfig, toolsets: list[Toolset], index: int, 
     ]
 
 
-def synthesis_record(items: list[GatedTrajectory]) -> dict[str, Any]:
-    """The synthesize marker: the gate summary plus the mix and the tokens per accepted episode."""
+def synthesis_record(items: Iterable[GatedTrajectory]) -> dict[str, Any]:
+    """The synthesize marker: the gate summary plus the mix and the tokens per accepted episode,
+    in one pass over `items` (a round's store streams through it)."""
+    tally, mix = SummaryTally(), collections.Counter[str]()
+    tokens = {"episode": [0, 0], "accepted": [0, 0]}  # [total tokens, episodes]
+    for item in items:
+        tally.add(item)
+        mix[item.trajectory.scenario.kind] += 1
+        total = sum(u["prompt_tokens"] + u["completion_tokens"] for u in item.trajectory.usage.values())
+        for key in ("episode", "accepted") if item.accepted else ("episode",):
+            tokens[key][0] += total
+            tokens[key][1] += 1
+    mean = {key: total / count if count else None for key, (total, count) in tokens.items()}
+    return {**tally.result(), "mix": dict(mix), "tokens_per_episode": mean["episode"],
+            "tokens_per_accepted": mean["accepted"]}  # fmt: skip
 
-    def tokens(trajectories: list[Trajectory]) -> float | None:
-        totals = [sum(u["prompt_tokens"] + u["completion_tokens"] for u in t.usage.values()) for t in trajectories]
-        return sum(totals) / len(totals) if totals else None
 
-    mix = collections.Counter(i.trajectory.scenario.kind for i in items)
-    return {**summarize(items), "mix": dict(mix), "tokens_per_episode": tokens([i.trajectory for i in items]),
-            "tokens_per_accepted": tokens([i.trajectory for i in items if i.accepted])}  # fmt: skip
+def seed_dedup(chain: GateChain, items: Iterable[GatedTrajectory]) -> None:
+    """Every dedup gate refuses the accepted requests of `items` (earlier rounds, a resumed run's
+    own store), read one at a time: one sketch and one LSH insert each, no pairwise scan."""
+    gates = [g for g in chain.gates if isinstance(g, DedupGate)]
+    if not gates:
+        return
+    for item in items:
+        if item.accepted:
+            for gate in gates:
+                gate.remember_request(gate.request(item.trajectory))
 
 
 def synthesize_round(config: InftoolConfig, scenarios: list[Scenario], lms: dict[str, RoleLM], round_dir: Path,
-                     seen: list[GatedTrajectory] = ()) -> list[GatedTrajectory]:  # type: ignore[assignment]  # fmt: skip
+                     seen: Iterable[GatedTrajectory] = ()) -> TrajectoryStore:  # fmt: skip
     """Synthesize → gate → store in `round_dir`, resuming what is already stored there; then
-    export and summarize. `seen`: earlier rounds' items, whose accepted requests stay refused
-    as duplicates. Returns the round's gated trajectories (a resumed run's earlier ones too)."""
+    export and summarize, streaming from the store. `seen`: earlier rounds' items (an iterator
+    is enough), whose accepted requests stay refused as duplicates. Returns the round's store:
+    iterating it reads the round's gated trajectories (a resumed run's earlier ones too)."""
     agents = build_agents(config, lms)
     chain = build_gates(config, lms)
     store = TrajectoryStore(round_dir / "data", config.data.shard_lines)
-    for gate in chain.gates:  # a resumed run still refuses duplicates of what it already accepted
-        if isinstance(gate, DedupGate):
-            for item in [*seen, *store.read("accepted")]:
-                if item.accepted:
-                    gate.remember(item.trajectory)
+    seed_dedup(chain, itertools.chain(seen, store.read("accepted")))  # a resumed run still refuses its own
+    before = set(store.done)
     todo = [s for s in scenarios if s.id not in store.done]
     if len(todo) < len(scenarios):
         print(f"resuming: {len(scenarios) - len(todo)} of {len(scenarios)} episodes already in {store.folder}")
@@ -68,22 +85,25 @@ def synthesize_round(config: InftoolConfig, scenarios: list[Scenario], lms: dict
         return "accepted" if item.accepted else "rejected"
 
     with store:
-        trajectories = run_synthesis(
-            todo, agents, limits, config.synthesis.concurrency, external=external, on_done=gate_and_store
-        )
-    print(summary_table(trajectories))
-    items = [*store.read("accepted"), *store.read("rejected")]  # this run's and any earlier run's
-    summary = summarize(items)
+        run_synthesis(todo, agents, limits, config.synthesis.concurrency, external=external, on_done=gate_and_store,
+                      keep=False)  # fmt: skip
+    print(summary_table(i.trajectory for i in store if i.id not in before))  # this run's episodes
+    tally = SummaryTally()
+    with ExportWriter(round_dir / "exports", config.data.exports) as exports:
+        for item in store:  # this run's and any earlier run's
+            tally.add(item)
+            if item.accepted:
+                exports.add(item)
+    summary = tally.result()
     (round_dir / "run_summary.json").write_text(json.dumps(summary, indent=2))
     print()
     print(summary_text(summary))
-    written = write_exports([i for i in items if i.accepted], round_dir / "exports", config.data.exports)
+    written = exports.written
     print("exports: " + ", ".join(f"{fmt} {n} rows" for fmt, n in written.items()) + f" in {round_dir / 'exports'}")
-    return items
+    return store
 
 
 def synthesize_step(config: InftoolConfig, scenarios: list[Scenario], lms: dict[str, RoleLM], round_dir: Path,
-                    seen: list[GatedTrajectory], out: list[GatedTrajectory]) -> dict[str, Any]:  # fmt: skip
-    """Synthesize the round; its items also land in `out` (the marker keeps only the summary)."""
-    out += synthesize_round(config, scenarios, lms, round_dir, seen)
-    return synthesis_record(out)
+                    seen: Iterable[GatedTrajectory] = ()) -> dict[str, Any]:  # fmt: skip
+    """Synthesize the round; the marker keeps only the summary (the items stay in the store)."""
+    return synthesis_record(synthesize_round(config, scenarios, lms, round_dir, seen))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from inftool.config import InftoolConfig, LocalGRPOConfig, LocalSFTConfig, OpenRLHFConfig
@@ -15,11 +16,12 @@ __all__ = ["TrainResult", "check_contamination", "decision_points", "grpo_rows",
 
 
 def train(
-    config: InftoolConfig, items: list[GatedTrajectory], round_dir: Path, cache_dir: Path
+    config: InftoolConfig, items: Iterable[GatedTrajectory], round_dir: Path, cache_dir: Path
 ) -> TrainResult | Path | None:
     """Run the configured trainer on this round's data: SFT on every verified plan's decisions,
     local GRPO on the hard ones (verified plan, policy wrong). Returns the local result, the
-    OpenRLHF job folder, or None when `trainer=none` or there is nothing to learn from."""
+    OpenRLHF job folder, or None when `trainer=none` or there is nothing to learn from. `items`
+    may be the round's store: rows are drawn from it one item at a time."""
     cfg = config.trainer
     if cfg.kind == "none":
         return None

@@ -9,8 +9,9 @@ policy wrong), and only groups whose rewards differ are kept (`varied_groups`)."
 from __future__ import annotations
 
 import json
+import random
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -87,14 +88,38 @@ def planned_decisions(item: GatedTrajectory) -> list[dict[str, Any]]:
     return rows
 
 
+def iter_sft_rows(items: Iterable[GatedTrajectory]) -> Iterator[dict[str, Any]]:
+    """Every verified plan's decision points, whatever the policy did, one at a time (`items` may
+    be a store: nothing but the current item is in memory)."""
+    return (row for item in items for row in planned_decisions(item))
+
+
+def iter_grpo_rows(items: Iterable[GatedTrajectory]) -> Iterator[dict[str, Any]]:
+    """The hard items' decision points: verified plans the policy got wrong, one at a time."""
+    return (row for item in items if item.side == "hard" for row in planned_decisions(item))
+
+
 def sft_rows(items: Iterable[GatedTrajectory]) -> list[dict[str, Any]]:
-    """Every verified plan's decision points, whatever the policy did."""
-    return [row for item in items for row in planned_decisions(item)]
+    return list(iter_sft_rows(items))
 
 
 def grpo_rows(items: Iterable[GatedTrajectory]) -> list[dict[str, Any]]:
-    """The hard items' decision points: verified plans the policy got wrong."""
-    return [row for item in items if item.side == "hard" for row in planned_decisions(item)]
+    return list(iter_grpo_rows(items))
+
+
+def sample_rows(rows: Iterable[dict[str, Any]], cap: int | None, seed: int) -> list[dict[str, Any]]:
+    """At most `cap` rows drawn uniformly from a stream of any length (reservoir sampling, seeded;
+    kept in stream order); every row when `cap` is None or the stream is shorter."""
+    if cap is None:
+        return list(rows)
+    rng = random.Random(seed)
+    kept: list[tuple[int, dict[str, Any]]] = []
+    for index, row in enumerate(rows):
+        if index < cap:
+            kept.append((index, row))
+        elif (slot := rng.randrange(index + 1)) < cap:
+            kept[slot] = (index, row)
+    return [row for _, row in sorted(kept, key=lambda pair: pair[0])]
 
 
 def varied_groups(rewards: dict[str, list[float]], min_std: float = 1e-6) -> list[str]:
