@@ -117,9 +117,10 @@ def bench_loopback(episodes: int, concurrency: int) -> list[tuple[str, str]]:
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         failed = sum(t.status == "failed" for t in trajs)
         calls = sum(c.stats.calls for c in clients.values()) - before
-        asyncio.run(bare_replay(f"{url}/chat/completions", bodies[:256], concurrency))  # warm-up
-        bare_cpu, server_cpu = time.process_time(), cpu_s(server.pid)
-        bare_s = asyncio.run(bare_replay(f"{url}/chat/completions", bodies, concurrency))
+        with asyncio.Runner() as runner:  # an asyncio loop, as the framework's
+            runner.run(bare_replay(f"{url}/chat/completions", bodies[:256], concurrency))  # warm-up
+            bare_cpu, server_cpu = time.process_time(), cpu_s(server.pid)
+            bare_s = runner.run(bare_replay(f"{url}/chat/completions", bodies, concurrency))
         bare_cpu, server_cpu = time.process_time() - bare_cpu, cpu_s(server.pid) - server_cpu
         rate, bare_rate = calls / seconds, len(bodies) / bare_s
         return [

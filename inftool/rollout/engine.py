@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import gc
 import queue
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -63,7 +64,8 @@ def run_synthesis(
 
     The episodes run on the LM runtime's loop, so their LM calls never cross threads (a hop per call
     cost more CPU than the call on a fast endpoint); writing, `on_done` and the bar stay on this
-    thread, where a blocking call (a judge gate's LM) is allowed."""
+    thread, where a blocking call (a judge gate's LM) is allowed. Objects alive at the start are
+    frozen out of the cyclic collector meanwhile (its full passes over them cost ~8% of the CPU)."""
     if out_path is not None:
         out_path.parent.mkdir(parents=True, exist_ok=True)
     out = out_path.open("a", encoding="utf-8") if out_path is not None else None
@@ -81,6 +83,9 @@ def run_synthesis(
             bar.set_postfix(dict(counts))
             bar.update()
 
+        freeze = gc.get_freeze_count() == 0  # (unless someone else froze: theirs to undo)
+        if freeze:  # what lives now (modules, agents, scenarios) is skipped by the collector's full passes
+            gc.freeze()
         future = runtime().submit(synthesize(scenarios, agents, limits, concurrency, finished.put, external, keep))
         future.add_done_callback(lambda _: finished.put(None))  # after every episode's put
         try:
@@ -89,6 +94,8 @@ def run_synthesis(
             return future.result()
         finally:
             future.cancel()  # an `on_done` error or Ctrl-C stops the episodes still running
+            if freeze:
+                gc.unfreeze()
             if out is not None:
                 out.close()
 
