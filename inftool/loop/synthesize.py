@@ -17,6 +17,7 @@ from inftool.gates.records import GatedTrajectory
 from inftool.lm import RoleLM
 from inftool.loop.build import build_agents, build_gates
 from inftool.loop.records import RoundInputs
+from inftool.loop.shards import run_sharded
 from inftool.loop.toolsets import external_server
 from inftool.rollout import Limits, Trajectory, run_synthesis, summary_table
 from inftool.scenarios import Scenario, ScenarioSampler
@@ -85,8 +86,11 @@ def synthesize_round(config: InftoolConfig, scenarios: list[Scenario], lms: dict
         return "accepted" if item.accepted else "rejected"
 
     with store:
-        run_synthesis(todo, agents, limits, config.synthesis.concurrency, external=external, on_done=gate_and_store,
-                      keep=False)  # fmt: skip
+        if config.engine.kind == "ray":  # the same episodes sharded over Ray workers, gated and stored here
+            run_sharded(config, todo, gate_and_store, keep=False)
+        else:
+            run_synthesis(todo, agents, limits, config.synthesis.concurrency, external=external,
+                          on_done=gate_and_store, keep=False)  # fmt: skip
     print(summary_table(i.trajectory for i in store if i.id not in before))  # this run's episodes
     tally = SummaryTally()
     with ExportWriter(round_dir / "exports", config.data.exports) as exports:
