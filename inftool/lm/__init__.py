@@ -49,11 +49,18 @@ def build_lms(lm_config: LMRolesConfig, roles: tuple[str, ...] = ROLES, check: b
     return lms
 
 
+MEMORY_CACHE_ENTRIES = 20_000  # DSPy's default (1,000,000) holds ~4 answers per episode: a whole round in RAM
+HISTORY_PER_OWNER = 100  # DSPy keeps 10,000 calls per LM and per module for inspect_history: ~20 kB per episode
+
+
 def configure_cache(run_dir: Path) -> None:
-    """DSPy's cache, on disk under the run dir (so a resumed run reuses its own answers)."""
+    """DSPy's cache, on disk under the run dir (so a resumed run reuses its own answers), with a
+    bounded in-memory layer and call history: memory stays flat however long the round."""
     import dspy
 
-    dspy.configure_cache(enable_disk_cache=True, enable_memory_cache=True, disk_cache_dir=str(run_dir / "lm_cache"))
+    dspy.configure_cache(enable_disk_cache=True, enable_memory_cache=True, disk_cache_dir=str(run_dir / "lm_cache"),
+                         memory_max_entries=MEMORY_CACHE_ENTRIES)  # fmt: skip
+    dspy.configure(max_history_size=HISTORY_PER_OWNER)
 
 
 def usage_table(lms: dict[str, RoleLM]) -> str:
