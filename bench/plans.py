@@ -3,9 +3,9 @@ verify on their own (the plan gate), and verified decisions per minute (issue 13
 >= 70 % verified, >= 30 verified decisions/min on 2 cores). Prints the table, then N random
 verified plans (message and calls) to read as a user would.
 
-    python bench/plans.py [--episodes 40] [--message lm|template] [--show 20] [--run-dir DIR]
+    python bench/plans.py [--episodes 40] [--message lm|template] [--show 20] [--run-dir DIR] [--recipe NAME]
 
-Runs `inftool` (the quickstart recipe, synthesis only, single-turn kinds) in a subprocess; the
+Runs `inftool` (the quickstart recipe unless --recipe, synthesis only, single-turn kinds) in a subprocess; the
 anchor is the wall time of the same run, so the rate is verified decisions per wall minute.
 """
 
@@ -44,9 +44,10 @@ def main() -> None:
     parser.add_argument("--message", choices=["lm", "template"], default="lm", help="who writes the user message")
     parser.add_argument("--show", type=int, default=20, help="random verified plans to print")
     parser.add_argument("--run-dir", type=Path, default=Path("outputs/bench-plans"))
+    parser.add_argument("--recipe", default="quickstart", help="e.g. cpu_loop (ingesting APIs.guru takes minutes)")
     args = parser.parse_args()
-    overrides = [f"hydra.run.dir={args.run_dir}", f"synthesis.episodes={args.episodes}", "loop.rounds=1",
-                 "loop.stages=[synthesize]", "loop.baseline=false", "synthesis.max_turns=1",
+    overrides = [f"recipe={args.recipe}", f"hydra.run.dir={args.run_dir}", f"synthesis.episodes={args.episodes}",
+                 "loop.rounds=1", "loop.stages=[synthesize]", "loop.baseline=false", "synthesis.max_turns=1",
                  f"agents.user.message={args.message}", *(f"scenarios.weights.{k}=0" for k in OTHER_KINDS)]  # fmt: skip
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "inftool", *overrides], check=True, stdout=subprocess.DEVNULL)

@@ -60,12 +60,39 @@ def _load(base: Path) -> tuple[Any, Any]:
     return AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32), tokenizer
 
 
-def quiet_train(trainer: Any) -> None:
-    """Train without transformers printing every log dict (the loop prints its own summary) or
-    its deprecation warnings about arguments TRL passes."""
+def step_bar(label: str) -> Any:
+    """A transformers callback: one progress bar over the optimizer steps, the last loss (and
+    reward) beside it, instead of transformers printing every log dict."""
+    from tqdm.auto import tqdm
+    from transformers import TrainerCallback
+
+    class StepBar(TrainerCallback):
+        bar: Any = None
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.bar = tqdm(total=state.max_steps, desc=label, unit="step", leave=True)
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.bar.update(state.global_step - self.bar.n)
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
+            shown = {k: f"{logs[k]:.3g}" for k in ("loss", "reward", "reward_std") if k in (logs or {})}
+            if self.bar is not None and shown:
+                self.bar.set_postfix(shown, refresh=False)
+
+        def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.bar.close()
+
+    return StepBar()
+
+
+def quiet_train(trainer: Any, label: str = "train") -> None:
+    """Train with one progress bar, without transformers printing every log dict (the loop prints
+    its own summary) or its deprecation warnings about arguments TRL passes."""
     from transformers import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)
+    trainer.add_callback(step_bar(label))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         trainer.train()
@@ -97,10 +124,11 @@ def sample_groups(model: Any, tokenizer: Any, rows: list[dict[str, Any]], reward
     """`group_size` completions per prompt, sampled as GRPO samples (same model, temperature and
     length), with their rewards: the screen that keeps zero-variance groups from the trainer."""
     import torch
+    from tqdm.auto import tqdm
 
     torch.manual_seed(seed)
     groups = {}
-    for row in rows:
+    for row in tqdm(rows, desc="GRPO screen", unit="prompt"):
         text = tokenizer.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
         inputs = tokenizer(text, return_tensors="pt")
         with torch.no_grad():
@@ -176,7 +204,7 @@ def local_grpo(rows: list[dict[str, Any]], cfg: LocalGRPOConfig, weights: Reward
     trainer = GRPOTrainer(model=model, reward_funcs=[reward], args=args, train_dataset=dataset,
                           processing_class=tokenizer, rollout_func=ScreenedRollouts(groups, rows))  # fmt: skip
     start = time.perf_counter()
-    quiet_train(trainer)
+    quiet_train(trainer, "GRPO")
     steps = trainer.state.global_step
     seconds = (time.perf_counter() - start) / max(1, steps)
     logs = trainer.state.log_history
@@ -214,7 +242,7 @@ def local_sft(rows: list[dict[str, Any]], cfg: LocalSFTConfig, out_dir: Path, ca
     )  # fmt: skip
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(examples), processing_class=tokenizer)
     start = time.perf_counter()
-    quiet_train(trainer)
+    quiet_train(trainer, "SFT")
     wall = time.perf_counter() - start
     logs = trainer.state.log_history
     losses = [entry["loss"] for entry in logs if "loss" in entry]
