@@ -383,12 +383,18 @@ class SafetyConfig(StrictModel):
     allow_mcp_command: bool = Field(False, description="start a recipe's toolsets.*.mcp_command (command line only)")
 
 
-class LocalEngineConfig(BaseModel):
-    """Episodes run in this process on the async engine. A recipe's settings for `ray` are
-    ignored, so `engine=local` works on any recipe."""
+class LocalEngineConfig(StrictModel):
+    """Episodes run in this process on the async engine."""
 
-    model_config = ConfigDict(extra="ignore")
     kind: Literal["local"] = "local"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_ray_settings(cls, data: Any) -> Any:
+        # `engine.workers=8` without `engine=ray` would otherwise fail as a bare unknown key (or, ignored, run locally)
+        if isinstance(data, dict) and (extra := sorted(set(data) - {"kind"})):
+            raise ValueError(f"{', '.join(extra)}: settings of engine=ray; add engine=ray or drop them")
+        return data
 
 
 class RayEngineConfig(StrictModel):

@@ -227,9 +227,11 @@ def test_engine_ray_without_ray_installed_is_one_line(monkeypatch: pytest.Monkey
         ray_module()
 
 
-def test_engine_settings_are_checked_and_local_ignores_rays():
+def test_engine_settings_are_checked_and_ray_settings_need_engine_ray():
     with pytest.raises(UserError, match=r"engine\.workers"):
         validate(compose_config(["engine=ray", "engine.workers=0"]))
     with pytest.raises(UserError, match=r"unknown config key 'engine\.worker'"):
         validate(compose_config(["engine=ray", "+engine.worker=3"]))
-    assert validate(compose_config(["engine=local", "+engine.workers=3"])).engine.kind == "local"
+    with pytest.raises(UserError, match=r"^config key 'engine': workers: settings of engine=ray; add engine=ray"):
+        validate(compose_config(["engine.workers=8"]))  # not silently local
+    assert validate(compose_config([])).engine.kind == "local"
