@@ -15,6 +15,7 @@ from inftool.loop.markers import step
 from inftool.loop.optimize import optimize_step, with_programs
 from inftool.loop.records import RoundInputs
 from inftool.loop.reweight import reweight
+from inftool.loop.shards import connect
 from inftool.loop.synthesize import round_scenarios, synthesize_step
 from inftool.loop.train import next_inputs, train_step
 from inftool.specs import Toolset
@@ -32,6 +33,8 @@ def run_rounds(config: InftoolConfig, toolsets: list[Toolset], run_dir: Path,
     configure_cache(run_dir)
     lms = build_lms(config.lm)  # an unreachable endpoint stops the run here, before any episode
     stages, evaluator = set(config.loop.stages), Evaluator(config, toolsets, run_dir)
+    if config.engine.kind == "ray" and "synthesize" in stages:
+        connect()  # so does a missing Ray or an unreachable RAY_ADDRESS, before the baseline evaluation
     inputs = RoundInputs(config.lm.assistant, config.trainer, config.scenarios.weights)
     served = config.lm.assistant  # the config lms["assistant"] was built from
     history: list[dict[str, Any]] = []
