@@ -140,8 +140,12 @@ def wait_for_stored(data: Path, at_least: int, proc: subprocess.Popen[str]) -> N
     raise AssertionError(f"the round never stored {at_least} episodes: {proc.poll()=}")
 
 
+def shard_workers() -> list[dict[str, str]]:
+    return [a for a in ray.util.list_named_actors(all_namespaces=True) if a["name"].startswith("inftool-shard-")]
+
+
 def kill_one_worker() -> str:
-    names = [a for a in ray.util.list_named_actors(all_namespaces=True) if a["name"].startswith("inftool-shard-")]
+    names = shard_workers()
     assert names, "the round's workers are named actors"
     ray.kill(ray.get_actor(names[0]["name"], namespace=names[0]["namespace"]))
     return names[0]["name"]
@@ -206,10 +210,14 @@ def test_killed_driver_then_rerun_resumes(cluster: str, server: LoopbackServer, 
     data = run_dir / "round_0" / "data"
     proc = start(run_dir, server.url, cluster)
     wait_for_stored(data, 4, proc)
-    os.kill(proc.pid, signal.SIGKILL)  # its workers die with their owner
+    os.kill(proc.pid, signal.SIGKILL)
     proc.communicate()
     before = stored_ids(data)
     assert 4 <= len(before) < EPISODES, "the kill must land mid-round"
+    deadline = time.time() + 60
+    while time.time() < deadline and shard_workers():
+        time.sleep(0.2)
+    assert not shard_workers(), "the driver's workers die with it (Ray's owner rule): none keeps running"
     rerun_completes(run_dir, server.url, cluster, before)
 
 
