@@ -151,13 +151,15 @@ class ShardWorker:
     def start(self, job: WorkerJob) -> int:
         import dspy
 
-        from inftool.lm import build_lms
+        from inftool.lm import HISTORY_PER_OWNER, MEMORY_CACHE_ENTRIES, build_lms
         from inftool.loop.build import build_agents
         from inftool.loop.toolsets import external_server
 
         config = worker_config(job, Path(self._programs.name))
         todo = [Scenario.model_validate_json(line) for line in job.scenarios]
-        dspy.configure_cache(enable_disk_cache=False, enable_memory_cache=True)  # the run dir is the driver's
+        # as configure_cache, bounded, but in memory only: the run dir is the driver's
+        dspy.configure_cache(enable_disk_cache=False, enable_memory_cache=True, memory_max_entries=MEMORY_CACHE_ENTRIES)
+        dspy.configure(max_history_size=HISTORY_PER_OWNER)
         agents = build_agents(config, build_lms(config.lm, roles=AGENT_ROLES))
         limits = Limits(max_turns=config.synthesis.max_turns, max_calls=config.synthesis.max_calls)
         external = {name: s for name, cfg in config.toolsets.items() if (s := external_server(cfg)) is not None}
