@@ -56,17 +56,18 @@ def test_filter_keeps_askable_tools_and_caps_each_api():
     huge = ToolSpec(name="bulkUpdate", description="Update many things.", source="graph.json#/paths/~1bulk",
                     parameters={"type": "object", "properties": fields})  # fmt: skip
     odata = tool("updateAddress", "Update an address.", "@odata.type")
-    silent = tool("ping", "", "host")
+    silent, route = tool("ping", "", "host"), tool("notify", "POST /account_roles/{id}/notify/", "id")
     many = [tool(f"op{i}", "An operation." + " Documented." * i, "x").model_copy(update={"source": f"api.json#/{i}"})
             for i in range(5)]  # fmt: skip
     weather = [t.model_copy(update={"source": "weather.json#/"}) for t in WEATHER[:2]]
-    pool = [Toolset(name="raw", source="raw", source_format="openapi", tools=[huge, odata, silent, *many, *weather])]
+    raw = [huge, odata, silent, route, *many, *weather]
+    pool = [Toolset(name="raw", source="raw", source_format="openapi", tools=raw)]
     rules = ToolFilterConfig(max_schema_chars=300, identifier_names=True, require_description=True, max_tools_per_api=2,
                              min_parameters=1)  # fmt: skip
     kept, dropped = filter_pool(pool, rules)
     names = [t.name for t in kept[0].tools]
     assert names == ["op3", "op4", *(t.name for t in weather)]  # the two best-documented of api.json, in pool order
-    assert dropped == {"schema too long": 1, "parameter names that are not identifiers": 1, "no description": 1,
+    assert dropped == {"schema too long": 1, "parameter names that are not identifiers": 1, "no description": 2,
                        "over the per-API limit": 3}  # fmt: skip
     assert filter_pool(pool, ToolFilterConfig())[0][0].tools == pool[0].tools  # every limit off by default
 

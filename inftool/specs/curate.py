@@ -157,13 +157,14 @@ def _documentation(tool: ToolSpec) -> tuple[int, int]:
 
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ROUTE = re.compile(r"^\s*(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+/\S*\s*$", re.IGNORECASE)
 
 
 def filter_reason(tool: ToolSpec, rules: ToolFilterConfig) -> str | None:
     """Why `tool` is left out of the pool under `rules`, or None to keep it."""
     props = tool.parameters.get("properties") or {}
-    if rules.require_description and not tool.description.strip():
-        return "no description"
+    if rules.require_description and (not tool.description.strip() or ROUTE.match(tool.description)):
+        return "no description"  # a bare "POST /account_roles/{id}/notify/" describes nothing a user would say
     if rules.max_name_length is not None and len(tool.name) > rules.max_name_length:
         return "name too long"
     if rules.max_parameters is not None and len(props) > rules.max_parameters:
