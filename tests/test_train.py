@@ -166,34 +166,3 @@ def test_paper_recipe_writes_a_complete_openrlhf_job(tmp_path: Path):
     assert "--algo.advantage.estimator group_norm" in script and "--ds.zero_stage 3" in script
     assert "--reward.remote_url ./reward.py" in script and str(job) not in script  # paths inside the working dir
     assert "OpenRLHF job written" in result.stdout
-
-
-def test_rejected_episodes_give_their_first_decision_labelled_by_the_plan():
-    from inftool.gates import GateChain
-    from inftool.train import decision_points
-    from tests.test_gates import BALANCE, CHAIN, PARALLEL, trajectory
-
-    wrong = trajectory(
-        "parallel", [BALANCE], PARALLEL, ["USER", [("get_account_balance", {"account_id": "X"}, {}, False)]]
-    )
-    right = trajectory(
-        "parallel",
-        [BALANCE],
-        PARALLEL,
-        [
-            "USER",
-            [
-                ("get_account_balance", {"account_id": "ACC-1"}, {}, False),
-                ("get_account_balance", {"account_id": "ACC-2"}, {}, False),
-            ],
-            "Both are fine.",
-        ],
-    )
-    rejected, accepted = CHAIN(wrong), CHAIN(right)
-    assert not rejected.accepted and accepted.accepted and isinstance(CHAIN, GateChain)
-    rows = decision_points([rejected, accepted])
-    by_id = {r["id"]: json.loads(r["label"]) for r in rows}
-    planned = by_id["t1-2"]["calls"]
-    assert [c["arguments"]["account_id"] for c in planned] in (["ACC-1", "ACC-2"], ["ACC-2", "ACC-1"])
-    assert len(rows) == 1 + 2  # the rejected one's first decision; both decisions of the accepted one
-    assert len(decision_points([rejected, accepted], verified_only=True)) == 2

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from inftool.config import InftoolConfig, LocalGRPOConfig, LocalSFTConfig, OpenRLHFConfig
 from inftool.gates.records import GatedTrajectory
-from inftool.train.data import check_contamination, decision_points, grpo_rows, sft_rows
+from inftool.train.data import check_contamination, grpo_rows, sft_rows
 from inftool.train.local import TrainResult, local_grpo, local_sft
 from inftool.train.openrlhf_job import launch_command, write_job
 
-__all__ = ["TrainResult", "check_contamination", "decision_points", "grpo_rows", "launch_command", "sft_rows", "train",
+__all__ = ["TrainResult", "check_contamination", "grpo_rows", "launch_command", "sft_rows", "train",
            "write_job"]  # fmt: skip
 
 

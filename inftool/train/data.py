@@ -15,32 +15,13 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from inftool.data.export import call_dicts, decision_label
+from inftool.data.export import decision_label
 from inftool.errors import UserError
 from inftool.gates.records import GatedTrajectory
 from inftool.lm.constrained import plain_messages
 from inftool.lm.records import ChatRequest
 from inftool.rollout import Trajectory
 from inftool.rollout.records import Execution
-from inftool.specs.schema import validation_error
-
-
-def _row(traj: Trajectory, index: int, calls: list[dict[str, Any]]) -> dict[str, Any]:
-    prompt = plain_messages(ChatRequest(messages=traj.messages[:index], tools=traj.tools or None))
-    return {"id": f"{traj.id}-{index}", "prompt": prompt, "label": decision_label(traj, calls)}
-
-
-def planned_first_decision(item: GatedTrajectory) -> dict[str, Any] | None:
-    """A rejected episode still gives a correct RL prompt: its first decision, labelled by the
-    plan (what the policy should have done), when the plan's own calls fit their schemas."""
-    traj, plan = item.trajectory, item.trajectory.plan
-    if traj.status != "completed" or plan is None or len(traj.messages) < 2:
-        return None
-    calls = plan.first_decision(traj.scenario.kind)
-    tools = {t.name: t for t in traj.scenario.offered}
-    if any(c.name not in tools or validation_error(tools[c.name], c.arguments) for c in calls):
-        return None
-    return _row(traj, 2, [{"name": c.name, "arguments": c.arguments} for c in calls])
 
 
 def _call_message(executions: list[Execution]) -> dict[str, Any]:
@@ -131,23 +112,6 @@ def varied_groups(rewards: dict[str, list[float]], min_std: float = 1e-6) -> lis
         if len(group) > 1 and (sum((r - mean) ** 2 for r in group) / len(group)) ** 0.5 > min_std:
             kept.append(prompt_id)
     return kept
-
-
-def decision_points(items: Iterable[GatedTrajectory], verified_only: bool = False, limit: int | None = None) -> list:
-    """`prompt`: the conversation before an assistant decision, in the same plain chat format the
-    embedded and hf backends send (tools in the system message); `label`: the expected calls.
-    Accepted episodes give every decision (labels verified by the gates); unless
-    `verified_only`, rejected ones give their first decision labelled by the plan."""
-    rows = []
-    for item in items:
-        traj = item.trajectory
-        if item.accepted:
-            for index, message in enumerate(traj.messages):
-                if message["role"] == "assistant":
-                    rows.append(_row(traj, index, call_dicts(message)))
-        elif not verified_only and (row := planned_first_decision(item)) is not None:
-            rows.append(row)
-    return rows[:limit] if limit else rows
 
 
 def _normalize(text: str) -> str:
