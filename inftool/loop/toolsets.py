@@ -81,10 +81,11 @@ def curate_pool(config: InftoolConfig, toolsets: list[Toolset], run_dir: Path) -
 
     external = {name for name, cfg in config.toolsets.items() if external_server(cfg) is not None}
     cfg = config.curation
-    pool, dropped = filter_pool([ts for ts in toolsets if ts.name not in external], cfg.filter)
+    specs = [ts for ts in toolsets if ts.name not in external]
+    pool, dropped = filter_pool(specs, cfg.filter)
     if dropped:
         reasons = ", ".join(f"{reason} {n:,}" for reason, n in dropped.most_common())
-        print(f"curation.filter: left out {sum(dropped.values()):,} of {sum(len(ts.tools) for ts in toolsets):,} "
+        print(f"curation.filter: left out {sum(dropped.values()):,} of {sum(len(ts.tools) for ts in specs):,} "
               f"tools ({reasons})")  # fmt: skip
     curated, report = curate(pool, cfg.domains, cfg.merge_threshold, cfg.embedder, config.seed)
     print(report.table())

@@ -186,7 +186,8 @@ def local_grpo(rows: list[dict[str, Any]], cfg: LocalGRPOConfig, weights: Reward
     reward = GatedReward(names=weights.names, arguments=weights.arguments)
     screened = rows[: cfg.max_prompts * 2]
     groups = sample_groups(model, tokenizer, screened, reward, cfg, seed)
-    kept = set(varied_groups({prompt_id: g.rewards for prompt_id, g in groups.items()}))
+    screened_rewards = {prompt_id: g.rewards for prompt_id, g in groups.items()}
+    kept = set(varied_groups(screened_rewards))
     print(f"trainer: {len(kept)} of {len(screened)} prompts give a group whose rewards differ "
           f"(group of {cfg.group_size}); the rest would teach GRPO nothing")  # fmt: skip
     rows = [r for r in screened if r["id"] in kept][: cfg.max_prompts]
@@ -212,7 +213,6 @@ def local_grpo(rows: list[dict[str, Any]], cfg: LocalGRPOConfig, weights: Reward
     losses = [entry["loss"] for entry in logs if "loss" in entry]
     stds = [entry["reward_std"] for entry in logs if "reward_std" in entry]
     checkpoint = _save(trainer, tokenizer, out_dir / "checkpoint")
-    screened_rewards = {prompt_id: g.rewards for prompt_id, g in groups.items()}
     return TrainResult(checkpoint, steps, seconds, rewards, losses, reward_stds=stds, screened_groups=screened_rewards,
                        rows=len(dataset))  # fmt: skip
 
