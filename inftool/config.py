@@ -71,11 +71,11 @@ class ToolFilterConfig(StrictModel):
 
     min_parameters: NonNegativeInt = Field(0, le=10_000, description="top-level parameters at least")
     max_parameters: NonNegativeInt | None = Field(None, le=10_000, description="top-level parameters at most")
-    max_schema_chars: PositiveInt | None = Field(None, le=10_000_000, description="the tool's JSON as a prompt shows it")
+    max_schema_chars: PositiveInt | None = Field(None, le=10_000_000, description="the tool's JSON, as prompts show it")
     max_name_length: PositiveInt | None = Field(None, le=10_000)
     identifier_names: bool = Field(False, description="parameter names must be identifiers (no '@odata.type', 'a.b')")
     require_description: bool = False
-    max_tools_per_api: PositiveInt | None = Field(None, le=10_000_000, description="best-documented tools per spec file")
+    max_tools_per_api: PositiveInt | None = Field(None, le=10_000_000, description="best-documented tools per API file")
 
 
 class CurationConfig(StrictModel):
@@ -91,6 +91,8 @@ class CurationConfig(StrictModel):
 class ScenariosConfig(StrictModel):
     weights: dict[str, float] = Field(default_factory=lambda: dict.fromkeys(SCENARIO_KINDS, 1.0))
     distractors: NonNegativeInt = Field(2, le=64)
+    # irrelevance items offering a same-domain tool on another topic (BFCL's kind), not another domain's tools
+    near_irrelevance: float = Field(0.5, ge=0, le=1)
     personas: list[str] = Field(default_factory=lambda: ["a busy professional"])
 
     @field_validator("weights")

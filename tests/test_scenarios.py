@@ -59,6 +59,22 @@ def test_tools_per_kind(toolsets):
             assert s.chain is not None and s.targets == [s.chain.source, s.chain.target]
 
 
+def test_near_irrelevance_offers_a_same_domain_tool_on_another_topic(toolsets):
+    from inftool.scenarios.sampler import NEAR_OVERLAP, topic_words
+
+    scenarios = ScenarioSampler(toolsets, distractors=1, seed=5, near_irrelevance=1.0).sample(24, {"irrelevance": 1})
+    for s in scenarios:
+        home = next(ts for ts in toolsets if s.irrelevant_tool in ts.tools)
+        needed = topic_words(s.irrelevant_tool)
+        for tool in s.offered:
+            assert tool in home.tools and tool.name != s.irrelevant_tool.name  # BFCL's kind: same domain
+            overlap = len(needed & topic_words(tool)) / len(needed | topic_words(tool))
+            assert overlap <= NEAR_OVERLAP, (s.irrelevant_tool.name, tool.name)  # but not one that serves it
+    far = ScenarioSampler(toolsets, distractors=1, seed=5, near_irrelevance=0.0).sample(24, {"irrelevance": 1})
+    assert all(t not in next(ts for ts in toolsets if s.irrelevant_tool in ts.tools).tools
+               for s in far for t in s.offered)  # fmt: skip
+
+
 def test_chains_match_output_fields_to_required_arguments(toolsets):
     travel = next(ts for ts in toolsets if ts.name == "travel")
     links = {(c.source, c.source_field, c.target, c.target_argument) for c in find_chains(travel.tools)}

@@ -186,9 +186,14 @@ def _nouns(name: str) -> list[str]:
     return [n for n in nouns if n]
 
 
+NAMED = {"city", "name"}  # arguments whose value is said bare even with spaces ("for Mindy Bauer", "in Los Angeles")
+
+
 def _insert(clause: str, name: str, value: Any, rng: random.Random, bound: bool) -> tuple[str, bool]:
     """Put the value where the clause names its thing: "of a bank account" → "of bank account
     ACC-1042"; "for a city" → "for Lisbon"; a bound value becomes "that flight"."""
+    texts = value if isinstance(value, list) and value and all(isinstance(v, str) for v in value) else None
+    is_text = isinstance(value, str) or texts is not None  # several values of one argument: "bookings A and B"
     for noun in _nouns(name):
         pattern = re.compile(rf"\b(a|an|the|one|one's|this|that|some)\s+((?:[\w-]+\s+){{0,2}}?){re.escape(noun)}\b",
                              re.IGNORECASE)  # fmt: skip
@@ -196,19 +201,20 @@ def _insert(clause: str, name: str, value: Any, rng: random.Random, bound: bool)
         if not match:
             continue
         article = "the " if match.group(1).lower() in ("a", "an", "the", "one", "some") else f"{match.group(1)} "
+        said = f"{noun}s" if texts else noun
         if bound:
             replacement = f"that {noun}"
-        elif isinstance(value, str) and set(words(name)) & {"path", "file", "filename"}:
-            replacement = f"{article}{match.group(2)}{noun} {say(value, name, rng)}"
-        elif isinstance(value, str) and set(words(name)) & ID_WORDS:
-            replacement = f"{match.group(2)}{noun} {say(value, name, rng)}"
+        elif is_text and set(words(name)) & {"path", "file", "filename"}:
+            replacement = f"{article}{match.group(2)}{said} {say(value, name, rng)}"
+        elif is_text and set(words(name)) & ID_WORDS:
+            replacement = f"{match.group(2)}{said} {say(value, name, rng)}"
         elif (
             isinstance(value, dict)
             and _object(value, rng)
             and not any(isinstance(v, dict | list) for v in value.values())
         ):
             replacement = _object(value, rng)
-        elif (isinstance(value, str) and not re.search(r"\s", value.strip())) or set(words(name)) & {"city", "name"}:
+        elif (is_text and not any(re.search(r"\s", v.strip()) for v in texts or [value])) or set(words(name)) & NAMED:
             replacement = say(value, name, rng)
         else:
             continue
@@ -269,6 +275,31 @@ def clause(tool_name: str, description: str, arguments: dict[str, Any], bound: d
     return text, imperative
 
 
+def merge_repeats(
+    calls: list[tuple[str, str, dict[str, Any], dict[str, str], dict[str, Any]]],
+) -> list[tuple[str, str, dict[str, Any], dict[str, str], dict[str, Any]]]:
+    """Consecutive calls to one tool that differ in one argument only become one call whose value
+    is the list of theirs, said once: "get the forecast for Paris, Rome and Oslo"."""
+    out: list[tuple[str, str, dict[str, Any], dict[str, str], dict[str, Any]]] = []
+    index = 0
+    while index < len(calls):
+        name, description, arguments, bound, props = calls[index]
+        end = index + 1
+        while end < len(calls) and calls[end][0] == name and not bound and not calls[end][3]:
+            end += 1
+        group = [c[2] for c in calls[index:end]]
+        differing = {k for a in group for k in a if any(b.get(k) != a.get(k) for b in group)}
+        same_keys = all(a.keys() == group[0].keys() for a in group)
+        if len(group) > 1 and same_keys and len(differing) == 1:
+            (key,) = differing
+            out.append((name, description, {**arguments, key: [a[key] for a in group]}, bound, props))
+            index = end
+        else:
+            out.append(calls[index])
+            index += 1
+    return out
+
+
 def request(
     calls: list[tuple[str, str, dict[str, Any], dict[str, str], dict[str, Any]]], seed: int | str, ordered: bool = False
 ) -> str:
@@ -277,7 +308,7 @@ def request(
     ("then" only when `ordered` or a call uses an earlier one's result)."""
     rng = random.Random(f"phrasing:{seed}")
     sentences = []
-    for index, (name, description, arguments, bound, props) in enumerate(calls):
+    for index, (name, description, arguments, bound, props) in enumerate(merge_repeats(calls)):
         text, imperative = clause(name, description, arguments, bound, props, rng)
         if index == 0:
             sentence = rng.choice(IMPERATIVE if imperative else NOUN).format(a=text)

@@ -15,6 +15,7 @@ For `clarify` one required value is withheld from the message (the writer never 
 from __future__ import annotations
 
 import json
+import random
 from typing import Any, Literal
 
 import dspy
@@ -30,6 +31,7 @@ from inftool.specs import ToolSpec
 from inftool.specs.schema import validation_error
 
 CANDIDATES = 4  # values: choose — generated candidates the LM picks among, per argument
+SHARED_PARALLEL = 0.75  # parallel calls to one tool that share all but one value ("for Paris, Rome and Oslo")
 
 
 def describe_tool(tool: ToolSpec, schema: dict[str, Any] | None = None) -> str:
@@ -129,8 +131,14 @@ class UserSimulator(dspy.Module):
             schema = without_argument(schema, chain.target_argument)
             bindings[chain.target_argument] = f"call_{scenario.targets.index(chain.source)}.{chain.source_field}"
         calls: list[PlannedCall] = []
+        varied = varied_argument(scenario, name, schema) if count > 1 else None
+        narrowed = tool.model_copy(update={"parameters": schema})
         for n in range(count):
             arguments = await self._draw(scenario, tool, schema, [c.arguments for c in calls], start + n)
+            if calls and varied:  # the same request repeated for other values of one argument
+                shared = {**calls[0].arguments, varied: arguments.get(varied)}
+                if shared not in [c.arguments for c in calls] and validation_error(narrowed, shared) is None:
+                    arguments = shared
             calls.append(PlannedCall(name=name, arguments=arguments, bindings=bindings))
         return calls
 
@@ -221,6 +229,17 @@ class UserSimulator(dspy.Module):
         reply = str(out.reply)
         missing = [f"{k} is {v}" for k, v in information.items() if str(v) not in reply]
         return " ".join([reply.strip(), *missing]).strip()
+
+
+def varied_argument(scenario: Scenario, name: str, schema: dict[str, Any]) -> str | None:
+    """For repeated calls to one tool, the one argument that varies while the rest are shared (as
+    people ask: "the weather in Paris, Rome and Oslo"), in `SHARED_PARALLEL` of the scenarios;
+    None means every call draws all its values."""
+    rng = random.Random(f"{scenario.seed}:vary:{name}")
+    scalars = [k for k, v in (schema.get("properties") or {}).items() if _scalar(v)]
+    if not scalars or rng.random() >= SHARED_PARALLEL:
+        return None
+    return rng.choice(scalars)
 
 
 class _Fixed:

@@ -46,7 +46,8 @@ class Evaluator:
             def build() -> list[HeldoutItem]:
                 return build_heldout(self.toolsets, agents.user, agents.assistant.system_prompt, cfg.items, cfg.seed,
                                      config.scenarios.weights, config.scenarios.distractors,
-                                     config.scenarios.personas, config.synthesis.concurrency)  # fmt: skip
+                                     config.scenarios.personas, config.synthesis.concurrency,
+                                     config.scenarios.near_irrelevance)  # fmt: skip
 
             self.items = load_or_build_heldout(self.run_dir / "heldout" / "items.jsonl", build) if cfg.items else []
         return self.items

@@ -42,7 +42,7 @@ def optimize_step(config: InftoolConfig, toolsets: list[Toolset], lms: dict[str,
 
     cfg, agents = config.optimize, build_agents(config, lms)
     sampler = ScenarioSampler(toolsets, config.scenarios.distractors, config.seed + 777, config.scenarios.personas,
-                              prefix="o")  # fmt: skip
+                              prefix="o", near_irrelevance=config.scenarios.near_irrelevance)  # fmt: skip
     scenarios = sampler.sample(cfg.examples, config.scenarios.weights)
     limits = Limits(max_turns=config.synthesis.max_turns, max_calls=config.synthesis.max_calls)
     trainees: dict[str, Any] = {}

@@ -26,8 +26,9 @@ from inftool.specs import Toolset
 
 def round_scenarios(config: InftoolConfig, toolsets: list[Toolset], index: int, inputs: RoundInputs) -> list[Scenario]:
     """Each round samples with its own seed; the previous round's variations come first."""
-    sampler = ScenarioSampler(toolsets, config.scenarios.distractors, config.seed + 1000 * index,
-                              config.scenarios.personas)  # fmt: skip
+    scenarios = config.scenarios
+    sampler = ScenarioSampler(toolsets, scenarios.distractors, config.seed + 1000 * index, scenarios.personas,
+                              near_irrelevance=scenarios.near_irrelevance)  # fmt: skip
     fresh = max(0, config.synthesis.episodes - len(inputs.variations))
     return [*inputs.variations, *sampler.sample(fresh, inputs.weights, inputs.domain_weights)][
         : config.synthesis.episodes

@@ -1,8 +1,10 @@
 """Scenario sampling: the kind mix from config weights, then tools per kind, all seeded.
 
-- `multiple` adds distractors; `irrelevance` offers only tools from other toolsets (or domains)
-  than the one the request needs; `multi_step` needs a chain where one tool's output feeds
-  another's input, found by matching field names and types across the schemas.
+- `multiple` adds distractors; `irrelevance` offers tools that cannot serve the request: with
+  probability `near_irrelevance` tools of the same domain on another topic (BFCL's kind: a BMI
+  calculator for a triangle's area), otherwise tools of other toolsets (or domains); `multi_step`
+  needs a chain where one tool's output feeds another's input, found by matching field names and
+  types across the schemas.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from typing import Any
 from inftool.errors import UserError
 from inftool.scenarios.records import KINDS, ChainLink, Scenario, ScenarioKind
 from inftool.specs import Toolset, ToolSpec
+from inftool.specs.curate import topic_text
+
+NEAR_OVERLAP = 0.25  # topic-word Jaccard above which a same-domain tool might serve the request itself
 
 
 def _norm(name: str) -> str:
@@ -79,13 +84,31 @@ def kinds_for(n: int, weights: dict[str, float], rng: random.Random) -> list[Sce
     return kinds
 
 
+def topic_words(tool: ToolSpec) -> frozenset[str]:
+    return frozenset(topic_text(tool).split())
+
+
+def unfit_neighbours(needed: ToolSpec, tools: Sequence[ToolSpec]) -> list[ToolSpec]:
+    """Tools of `needed`'s domain whose topic words overlap its own at most `NEAR_OVERLAP`
+    (Jaccard): close enough to tempt a call, too far to serve the request."""
+    mine = topic_words(needed)
+    out = []
+    for tool in tools:
+        theirs = topic_words(tool)
+        union = mine | theirs
+        if tool.name != needed.name and union and len(mine & theirs) / len(union) <= NEAR_OVERLAP:
+            out.append(tool)
+    return out
+
+
 class ScenarioSampler:
     def __init__(self, toolsets: Sequence[Toolset], distractors: int = 2, seed: int = 0, personas: Sequence[str] = (),
-                 prefix: str = "s"):  # fmt: skip
+                 prefix: str = "s", near_irrelevance: float = 0.0):  # fmt: skip
         self.toolsets = [ts for ts in toolsets if ts.tools]
         if not self.toolsets:
             raise UserError("scenarios: no toolset has any tool to sample from")
         self.distractors = distractors
+        self.near_irrelevance = near_irrelevance
         self.seed = seed
         self.prefix = prefix  # scenario ids: PREFIX{seed}-{index}
         self.personas = list(personas) or ["a busy professional"]
@@ -151,7 +174,9 @@ class ScenarioSampler:
     def _irrelevance(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
         needed = rng.choice(toolset.tools)
         others = [t for ts in self.toolsets if ts.name != toolset.name for t in ts.tools]
-        if not others:  # one toolset only: offer its tools least like the needed one
+        if not others or (self.near_irrelevance and rng.random() < self.near_irrelevance):
+            others = unfit_neighbours(needed, toolset.tools) or others
+        if not others:  # one toolset of near-identical tools: whatever else it has
             others = [t for t in toolset.tools if t.name != needed.name]
         offered = rng.sample(others, min(max(1, self.distractors), len(others)))
         return {"offered": offered, "targets": [needed.name], "calls_per_target": [0], "irrelevant_tool": needed}
