@@ -130,6 +130,20 @@ def test_enums_bounds_booleans_and_arrays():
         assert all(re.fullmatch(r"[A-Z][a-z]+( [A-Z][a-z]+)*", c) for c in cities), cities
 
 
+def test_free_strings_take_the_shape_their_name_says():
+    """An owner is a user name, a repo a slug, a token a long hex string, a sort order asc/desc:
+    never a bare dictionary word ("owner dog, repo change"), never the argument's own name."""
+    for seed in range(20):
+        v = Values(seed)
+        owner, repo = v.value("owner", {"type": "string"}), v.value("repo", {"type": "string"})
+        token, sort = v.value("access_token", {"type": "string"}), v.value("sort_direction", {"type": "string"})
+        assert re.fullmatch(r"[a-z0-9._]{3,}", owner) and owner != "owner"
+        assert re.fullmatch(r"[a-z]+-[a-z]+", repo)
+        assert re.fullmatch(r"[0-9a-f]{16,24}", token)
+        assert sort in ("asc", "desc")
+        assert re.fullmatch(r"[A-Z]+-\d+", v.value("project", {"type": "string"}))  # an entity alone stays an id
+
+
 def test_the_same_seed_gives_the_same_values():
     tool = TOOLSETS[0].tool("createBooking")
     first = [Values(s).arguments(tool.name, tool.parameters) for s in SEEDS]

@@ -69,6 +69,9 @@ SENTENCES = (
 )  # fmt: skip
 MEMOS = ("Rent for March", "Dinner last night", "Concert tickets", "Birthday gift", "Shared groceries", "Invoice 2231")
 NAMES = ("Aurora", "Summit", "Harbor", "Atlas", "Beacon", "Cedar", "Nova", "Orion", "Maple", "Sierra", "Falcon")
+SLUG_TAILS = ("service", "api", "app", "web", "tools", "sdk", "pipeline", "docs", "cli", "backend")
+TICKERS = ("AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "TSLA", "META", "IBM", "ORCL", "SAP", "ASML", "NFLX")
+PROVIDERS = ("github", "google", "microsoft", "slack", "stripe", "aws", "dropbox", "okta", "gitlab", "zoom")
 WEATHER = ("sunny", "partly cloudy", "overcast", "light rain", "clear", "windy", "showers", "foggy")
 PERSON_ENTITIES = {"user", "customer", "contact", "passenger", "employee", "person", "member", "author", "guest",
                    "patient", "student", "recipient", "sender", "owner", "traveler", "traveller", "client"}  # fmt: skip
@@ -474,6 +477,8 @@ class Values:
             return self.rng.choice(WEATHER)
         if ws & {"status"}:
             return self.rng.choice(("active", "pending", "completed"))
+        if named := self.named_string(w):
+            return named
         if ws & {"tag", "label", "category", "type", "kind"}:
             return self.fake.word()
         if ws & TEXT_WORDS or ws & {"subject", "title", "headline"}:
@@ -488,6 +493,30 @@ class Values:
         if example:
             return like(example, self.rng)
         return self.fake.word()
+
+    def named_string(self, w: list[str]) -> str | None:
+        """Free strings whose name says their shape: an owner is a user name, a repo a slug, a
+        token looks like one (a bare Faker word there reads as "owner dog, repo change")."""
+        ws = set(w)
+        if ws & {"sort", "direction"} or w == ["order"]:
+            return self.rng.choice(("asc", "desc"))
+        if w[-1:] and w[-1] in ID_ENTITIES | ID_WORDS:  # "project", "account", "key": ids in the spec's shape
+            return None
+        if ws & {"owner", "org", "organisation", "namespace", "workspace", "team", "author", "creator"}:
+            return self.fake.user_name()
+        if ws & {"repo", "repository", "slug", "app", "application", "service", "package", "bucket"}:
+            return f"{self.fake.word()}-{self.rng.choice(SLUG_TAILS)}"
+        if ws & {"token", "secret", "apikey", "hash", "sha", "cursor"}:
+            return self.fake.sha1()[: self.rng.choice((16, 20, 24))]
+        if ws & {"symbol", "ticker"}:
+            return self.rng.choice(TICKERS)
+        if ws & {"version", "release"} and not ws & {"name", "notes"}:
+            return f"{self.rng.randint(1, 4)}.{self.rng.randint(0, 12)}.{self.rng.randint(0, 9)}"
+        if ws & {"provider", "platform"}:
+            return self.rng.choice(PROVIDERS)
+        if ws & {"mime", "content", "media"} and ws & {"type"}:
+            return self.rng.choice(("application/json", "text/csv", "application/pdf", "image/png"))
+        return None
 
     def fit_string(self, value: str, schema: dict[str, Any], name: str) -> str:
         pattern = schema.get("pattern")
