@@ -61,6 +61,11 @@ class SynthesisConfig(StrictModel):
     concurrency: PositiveInt = Field(4, le=4096)
     max_turns: PositiveInt = Field(4, le=64, description="assistant steps per user turn")
     max_calls: PositiveInt = Field(8, le=256, description="tool calls per user turn")
+    policy: Literal["always", "auto", "never"] = Field(
+        "always",
+        description="the assistant answers every verified plan (the easy/hard split; GRPO practises the hard ones) | "
+        "auto: only in rounds that train GRPO | never: verified plans only (SFT data; no assistant LM calls)",
+    )
 
 
 class ToolFilterConfig(StrictModel):

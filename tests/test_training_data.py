@@ -76,3 +76,57 @@ def test_schedule_picks_each_rounds_trainers_and_repeats_the_last():
     assert [type(t) for t in later] == [LocalGRPOConfig] and later[0] is config.trainer
     assert round_trainers(config.model_copy(update={"loop": config.loop.model_copy(update={"schedule": ["none"]})}),
                           0) == []  # fmt: skip
+
+
+def test_a_plan_only_episode_is_its_plans_conversation_and_no_policy_gate_judges_it():
+    """synthesis.policy=never: no assistant LM call; the verified plan, played out with the
+    results the tool server gave it, is the episode; its side is `unjudged` and its SFT rows are
+    exactly what a policy episode of the same plan gives."""
+    import asyncio
+
+    from inftool.agents import Assistant, ToolServer, UserSimulator
+    from inftool.config import validate
+    from inftool.loop.build import build_gates
+    from inftool.recipes import compose_config
+    from inftool.rollout import Agents, Limits, run_episode
+    from inftool.scenarios import ScenarioSampler
+    from inftool.specs import load_toolset
+    from tests.test_scenarios import SPECS
+
+    toolsets = [
+        load_toolset("finance", SPECS / "finance.openai.json"),
+        load_toolset("travel", SPECS / "travel.openapi.yaml"),
+    ]
+    kinds = {"single": 1.0, "parallel": 1.0, "multiple": 1.0, "irrelevance": 1.0}
+    scenarios = ScenarioSampler(toolsets, distractors=1, seed=9).sample(8, kinds)
+    agents = Agents(UserSimulator(message="template"), Assistant(), ToolServer(text="template"), models={})
+    chain = build_gates(validate(compose_config([])), {"judge": None})  # verifier and judge off: no LM
+    sides = []
+    for scenario in scenarios:  # no LM is set on any agent: any LM call would fail the episode
+        traj = asyncio.run(run_episode(scenario, agents, Limits(max_turns=1, policy=False)))
+        assert traj.status == "completed", traj.failure
+        assert not traj.policy and traj.executions == [] and "assistant" not in traj.usage
+        item = chain(traj)
+        assert [g.gate for g in item.gates] == ["plan", "dedup"]  # format … consistency judge the policy: not run
+        sides.append(item.side)
+        rows = sft_rows([item])
+        assert rows and rows == sft_rows([item.model_copy(update={"accepted": False})])
+        reply = traj.messages[2]
+        if scenario.kind == "irrelevance":
+            assert reply == {"role": "assistant", "content": traj.plan.reply("irrelevance")}
+        else:  # the planned calls, then the results the plan got
+            planned = [c.name for c in traj.plan.turns[0].calls]
+            assert [c["function"]["name"] for c in reply["tool_calls"]] == planned
+            assert [m["content"] for m in traj.messages[3:]] == [e.result for e in traj.plan_executions]
+    assert set(sides) == {"unjudged"} and grpo_rows([]) == []
+
+
+def test_policy_auto_answers_only_in_rounds_that_train_grpo():
+    from inftool.config import validate
+    from inftool.loop.rounds import with_policy
+    from inftool.recipes import compose_config
+
+    config = validate(compose_config(["loop.schedule=[sft,sft+grpo,none]", "synthesis.policy=auto"]))
+    assert [with_policy(config, i).synthesis.policy for i in range(4)] == ["never", "always", "never", "never"]
+    fixed = validate(compose_config(["loop.schedule=[sft]"]))
+    assert with_policy(fixed, 0).synthesis.policy == "always"  # the default: the policy always answers

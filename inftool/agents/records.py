@@ -35,6 +35,13 @@ class Plan(BaseModel):
     withheld: dict[str, Any] = Field(default_factory=dict, description="clarify: values left out of the first message")
     rewrites: int = Field(0, description="LM messages written again because they did not carry their values")
 
+    def reply(self, kind: str) -> str:
+        """The planned assistant's text where its first decision makes no call: the question for
+        the withheld value (clarify), the refusal (irrelevance); empty otherwise."""
+        if kind == "clarify":
+            return f"Could you tell me the {', '.join(self.withheld) or 'details'}?"
+        return "None of the tools I have can do that, sorry." if kind == "irrelevance" else ""
+
     def first_decision(self, kind: str) -> list[PlannedCall]:
         """What the assistant should do first: the first turn's calls, except that a chain's
         later call needs the first result (multi_step), a missing value must be asked for

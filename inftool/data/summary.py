@@ -12,7 +12,7 @@ from typing import Any
 
 from inftool.gates.records import GatedTrajectory
 
-SIDES = ("easy", "hard", "refused", "dropped")
+SIDES = ("easy", "hard", "unjudged", "refused", "dropped")
 
 
 class NgramTally:
@@ -63,12 +63,12 @@ class SidesTally:
         total = collections.Counter[str]()
         for counts in self.sides.values():
             total.update(counts)
-        verified = total["easy"] + total["hard"] + total["dropped"]
+        verified = total["easy"] + total["hard"] + total["unjudged"] + total["dropped"]
         judged = total["easy"] + total["hard"]
         return {
             "plans_verified": verified,
             "plan_yield": verified / self.items if self.items else 0.0,
-            "policy_accuracy": total["easy"] / judged if judged else 0.0,
+            "policy_accuracy": total["easy"] / judged if judged else None,  # None: the policy did not answer
             "sides_per_kind": {k: {s: c[s] for s in SIDES} for k, c in self.sides.items()},
             "top_plan_refusals": self.refusals.most_common(8),
         }
@@ -131,14 +131,16 @@ def summarize(items: Iterable[GatedTrajectory]) -> dict[str, Any]:
 
 
 def summary_text(summary: dict[str, Any]) -> str:
+    accuracy = summary["policy_accuracy"]
+    policy = (f"policy right on {accuracy:.0%} of the verified plans it was judged on" if accuracy is not None
+              else "the policy did not answer (synthesis.policy)")  # fmt: skip
     lines = [
         f"accepted {summary['accepted']} of {summary['episodes']} episodes; plans verified "
-        f"{summary['plans_verified']} ({summary['plan_yield']:.0%}); policy right on "
-        f"{summary['policy_accuracy']:.0%} of the verified plans it was judged on",
+        f"{summary['plans_verified']} ({summary['plan_yield']:.0%}); {policy}",
         "",
-        f"{'kind':<20}{'easy':>6}{'hard':>6}{'refused':>9}{'dropped':>9}",
+        f"{'kind':<20}{'easy':>6}{'hard':>6}{'unjudged':>10}{'refused':>9}{'dropped':>9}",
         *(
-            f"{k:<20}{c['easy']:>6}{c['hard']:>6}{c['refused']:>9}{c['dropped']:>9}"
+            f"{k:<20}{c['easy']:>6}{c['hard']:>6}{c.get('unjudged', 0):>10}{c['refused']:>9}{c['dropped']:>9}"
             for k, c in summary["sides_per_kind"].items()
         ),
         "",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from inftool.gates.gates import DedupGate, Gate
-from inftool.gates.records import GatedTrajectory
+from inftool.gates.records import POLICY_GATES, GatedTrajectory
 from inftool.rollout import Trajectory
 
 
@@ -15,12 +15,13 @@ class GateChain:
 
     def __call__(self, traj: Trajectory) -> GatedTrajectory:
         results = []
-        for gate in self.gates:
+        gates = self.gates if traj.policy else [g for g in self.gates if g.name not in (*POLICY_GATES, "judge")]
+        for gate in gates:
             result = gate(traj)
             results.append(result)
             if not result.passed:
                 break
-        accepted = all(r.passed for r in results) and len(results) == len(self.gates)
+        accepted = all(r.passed for r in results) and len(results) == len(gates)
         if accepted:
             for gate in self.gates:
                 if isinstance(gate, DedupGate):

@@ -43,12 +43,15 @@ class GatedTrajectory(BaseModel):
         return plan.passed if plan is not None else self.accepted
 
     @property
-    def side(self) -> Literal["easy", "hard", "refused", "dropped"]:
+    def side(self) -> Literal["easy", "hard", "unjudged", "refused", "dropped"]:
         """The paper's consistency split: verified plan + policy right = easy, verified plan +
-        policy wrong (its calls failed a policy gate) = hard; `refused`: the plan is no label;
-        `dropped`: a verified plan refused for another reason (a duplicate, the judge)."""
+        policy wrong (its calls failed a policy gate) = hard; `unjudged`: a verified plan the
+        policy did not answer (synthesis.policy); `refused`: the plan is no label; `dropped`: a
+        verified plan refused for another reason (a duplicate, the judge)."""
         if not self.plan_verified:
             return "refused"
+        if not self.trajectory.policy:
+            return "unjudged" if self.accepted else "dropped"
         if self.accepted:
             return "easy"
         failed = self.rejected_by

@@ -44,7 +44,7 @@ def optimize_step(config: InftoolConfig, toolsets: list[Toolset], lms: dict[str,
     sampler = ScenarioSampler(toolsets, config.scenarios.distractors, config.seed + 777, config.scenarios.personas,
                               prefix="o", near_irrelevance=config.scenarios.near_irrelevance)  # fmt: skip
     scenarios = sampler.sample(cfg.examples, config.scenarios.weights)
-    limits = Limits(max_turns=config.synthesis.max_turns, max_calls=config.synthesis.max_calls)
+    limits = Limits.of(config.synthesis)
     trainees: dict[str, Any] = {}
     if "tools" in cfg.agents:
         trainees["tools"] = (opt.tools_trainee(agents.tools), opt.tools_examples(toolsets, cfg.examples, config.seed),

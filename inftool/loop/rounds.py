@@ -17,12 +17,23 @@ from inftool.loop.records import RoundInputs
 from inftool.loop.reweight import reweight
 from inftool.loop.shards import connect
 from inftool.loop.synthesize import round_scenarios, synthesize_step
-from inftool.loop.train import next_inputs, train_step
+from inftool.loop.train import next_inputs, round_trainers, train_step
 from inftool.specs import Toolset
 
 
 def with_assistant(config: InftoolConfig, assistant: LMConfig, trainer: TrainerConfig) -> InftoolConfig:
     return config.model_copy(update={"lm": config.lm.model_copy(update={"assistant": assistant}), "trainer": trainer})
+
+
+def with_policy(config: InftoolConfig, index: int) -> InftoolConfig:
+    """`synthesis.policy: auto` made concrete for round `index`: the assistant answers only in a
+    round that trains GRPO (its hard items are the policy's failures); an SFT round learns from
+    verified plans alone and skips every assistant LM call."""
+    if config.synthesis.policy != "auto":
+        return config
+    grpo = any(t.kind.endswith("grpo") for t in round_trainers(config, index))
+    synthesis = config.synthesis.model_copy(update={"policy": "always" if grpo else "never"})
+    return config.model_copy(update={"synthesis": synthesis})
 
 
 def run_rounds(config: InftoolConfig, toolsets: list[Toolset], run_dir: Path,
@@ -65,8 +76,8 @@ def run_rounds(config: InftoolConfig, toolsets: list[Toolset], run_dir: Path,
         if "synthesize" in stages:
             scenarios = round_scenarios(config, toolsets, index, inputs)
             earlier = itertools.chain.from_iterable(s.read("accepted") for s in seen)
-            record["synthesize"] = step(round_dir, "synthesize", synthesize_step, round_config, scenarios, lms,
-                                        round_dir, earlier)  # fmt: skip
+            record["synthesize"] = step(round_dir, "synthesize", synthesize_step, with_policy(round_config, index),
+                                        scenarios, lms, round_dir, earlier)  # fmt: skip
         trained = None
         if "synthesize" in stages or "train" in stages:  # the round's items stream from its store
             with TrajectoryStore(round_dir / "data", config.data.shard_lines) as items:  # reading needs no handle

@@ -161,7 +161,7 @@ class ShardWorker:
         dspy.configure_cache(enable_disk_cache=False, enable_memory_cache=True, memory_max_entries=MEMORY_CACHE_ENTRIES)
         dspy.configure(max_history_size=HISTORY_PER_OWNER)
         agents = build_agents(config, build_lms(config.lm, roles=AGENT_ROLES))
-        limits = Limits(max_turns=config.synthesis.max_turns, max_calls=config.synthesis.max_calls)
+        limits = Limits.of(config.synthesis)
         external = {name: s for name, cfg in config.toolsets.items() if (s := external_server(cfg)) is not None}
         args = (todo, agents, limits, config.synthesis.concurrency)
         threading.Thread(target=self._run, args=(*args, external), daemon=True, name="inftool-shard").start()

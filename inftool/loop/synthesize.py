@@ -78,7 +78,7 @@ def synthesize_round(config: InftoolConfig, scenarios: list[Scenario], lms: dict
     todo = [s for s in scenarios if s.id not in store.done]
     if len(todo) < len(scenarios):
         print(f"resuming: {len(scenarios) - len(todo)} of {len(scenarios)} episodes already in {store.folder}")
-    limits = Limits(max_turns=config.synthesis.max_turns, max_calls=config.synthesis.max_calls)
+    limits = Limits.of(config.synthesis)
     external = {name: s for name, cfg in config.toolsets.items() if (s := external_server(cfg)) is not None}
 
     def gate_and_store(traj: Trajectory) -> str:

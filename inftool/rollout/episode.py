@@ -27,6 +27,12 @@ class Agents:
 class Limits:
     max_turns: int = 4  # assistant steps per user turn
     max_calls: int = 8  # tool calls per user turn
+    policy: bool = True  # the assistant answers; False: the plan's own conversation is the episode (SFT data)
+
+    @classmethod
+    def of(cls, synthesis: Any) -> Limits:
+        """From the `synthesis` config (`policy: never` is the only setting that keeps the assistant out)."""
+        return cls(max_turns=synthesis.max_turns, max_calls=synthesis.max_calls, policy=synthesis.policy != "never")
 
 
 class EpisodeFailed(Exception):
@@ -123,12 +129,38 @@ async def _execute_plan(plan: Plan, client: ToolClient, traj: Trajectory) -> Non
             texts.append(outcome.text)
 
 
+def _json(arguments: dict[str, Any] | str) -> str:
+    return arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+
+
+def _planned_conversation(scenario: Scenario, plan: Plan, traj: Trajectory) -> None:
+    """The messages of a verified plan played out without the policy: each user turn, the planned
+    calls answered by the results the tool server gave them, or the plan's own reply where the
+    first decision makes no call (irrelevance, clarify)."""
+    traj.policy = False
+    executions = iter(traj.plan_executions)
+    for turn in plan.turns:
+        traj.messages.append({"role": "user", "content": turn.user_message})
+        if not turn.calls or scenario.kind in ("irrelevance", "clarify"):
+            traj.messages.append({"role": "assistant", "content": plan.reply(scenario.kind)})
+            return
+        done = [e for _, e in zip(turn.calls, executions, strict=False)]
+        calls = [{"id": e.call_id, "type": "function", "function": {"name": e.name, "arguments": _json(e.arguments)}}
+                 for e in done]  # fmt: skip
+        traj.messages.append({"role": "assistant", "content": None, "tool_calls": calls})
+        traj.messages += [{"role": "tool", "tool_call_id": e.call_id, "name": e.name, "content": e.result}
+                          for e in done]  # fmt: skip
+
+
 async def _with_tools(scenario: Scenario, agents: Agents, limits: Limits, traj: Trajectory, client: ToolClient,
                       start: float) -> None:  # fmt: skip
     assert traj.plan is not None
     await _execute_plan(traj.plan, client, traj)
     traj.timings["plan_exec_s"] = round(time.perf_counter() - start - traj.timings["plan_s"], 3)
-    await _run_turns(scenario, traj.plan, agents, client, traj, limits)
+    if limits.policy:
+        await _run_turns(scenario, traj.plan, agents, client, traj, limits)
+    else:
+        _planned_conversation(scenario, traj.plan, traj)
 
 
 async def run_episode(

@@ -36,6 +36,9 @@ class Trajectory(BaseModel):
     plan_executions: list[Execution] = Field(
         default_factory=list, description="the plan's own calls, run on the tool server before the policy acts"
     )
+    policy: bool = Field(
+        True, description="false: the assistant did not act (synthesis.policy); the messages are the plan's own"
+    )
     status: Literal["completed", "failed"] = "completed"
     failure: str | None = None
     usage: dict[str, dict[str, int]] = Field(default_factory=dict, description="per role: calls and tokens")

@@ -55,10 +55,7 @@ def planned_decisions(item: GatedTrajectory) -> list[dict[str, Any]]:
     for turn in plan.turns:
         messages = [*messages, {"role": "user", "content": turn.user_message}]
         if kind in ("irrelevance", "clarify"):
-            missing = ", ".join(plan.withheld) or "details"
-            answer = (f"Could you tell me the {missing}?" if kind == "clarify"
-                      else "None of the tools I have can do that, sorry.")  # fmt: skip
-            return [_plan_row(traj, messages, [], answer)]
+            return [_plan_row(traj, messages, [], plan.reply(kind))]
         done, executions = executions[: len(turn.calls)], executions[len(turn.calls) :]
         for step in [[e] for e in done] if kind == "multi_step" else [done]:
             rows.append(_plan_row(traj, messages, [{"name": e.name, "arguments": e.arguments} for e in step]))
