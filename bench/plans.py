@@ -3,7 +3,11 @@ verify on their own (the plan gate), and verified decisions per minute (issue 13
 >= 70 % verified, >= 30 verified decisions/min on 2 cores). Prints the table, then N random
 verified plans (message and calls) to read as a user would.
 
-    python bench/plans.py [--episodes 40] [--message lm|template] [--show 20] [--run-dir DIR] [--recipe NAME]
+    python bench/plans.py [--episodes 40] [--message lm|template] [--policy never|always] [--show 20]
+                          [--run-dir DIR] [--recipe NAME]
+
+--policy never (the default) times plan synthesis alone, as an SFT round runs it; always adds the
+policy's answer to every episode (the easy/hard split a GRPO round needs), so its rate is lower.
 
 Runs `inftool` (the quickstart recipe unless --recipe, synthesis only, single-turn kinds) in a subprocess; the
 anchor is the wall time of the same run, so the rate is verified decisions per wall minute.
@@ -42,13 +46,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--episodes", type=int, default=40)
     parser.add_argument("--message", choices=["lm", "template"], default="lm", help="who writes the user message")
+    parser.add_argument("--policy", choices=["never", "always"], default="never", help="the assistant answers too")
     parser.add_argument("--show", type=int, default=20, help="random verified plans to print")
     parser.add_argument("--run-dir", type=Path, default=Path("outputs/bench-plans"))
     parser.add_argument("--recipe", default="quickstart", help="e.g. cpu_loop (ingesting APIs.guru takes minutes)")
     args = parser.parse_args()
     overrides = [f"recipe={args.recipe}", f"hydra.run.dir={args.run_dir}", f"synthesis.episodes={args.episodes}",
                  "loop.rounds=1", "loop.stages=[synthesize]", "loop.baseline=false", "synthesis.max_turns=1",
-                 f"agents.user.message={args.message}", *(f"scenarios.weights.{k}=0" for k in OTHER_KINDS)]  # fmt: skip
+                 f"agents.user.message={args.message}", f"synthesis.policy={args.policy}",
+                 *(f"scenarios.weights.{k}=0" for k in OTHER_KINDS)]  # fmt: skip
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "inftool", *overrides], check=True, stdout=subprocess.DEVNULL)
     minutes = (time.perf_counter() - start) / 60
@@ -56,7 +62,7 @@ def main() -> None:
     decisions = len(verified)  # one decision per single-turn plan
     print(f"{'episodes (5 single-turn kinds)':<34}{episodes:>8}")
     print(f"{'plans verified':<34}{len(verified):>8}  ({len(verified) / max(episodes, 1):.0%}; target >= 70 %)")
-    print(f"{'wall minutes (policy steps too)':<34}{minutes:>8.1f}")
+    print(f"{'wall minutes (whole command)':<34}{minutes:>8.1f}  (policy {args.policy}; ingest included)")
     print(f"{'verified decisions / minute':<34}{decisions / minutes:>8.1f}  (target >= 30 on 2 cores)")
     by_kind = {k: sum(v["trajectory"]["scenario"]["kind"] == k for v in verified) for k in SINGLE_TURN}
     print("verified per kind: " + ", ".join(f"{k} {n}" for k, n in by_kind.items()))
