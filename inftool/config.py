@@ -80,6 +80,9 @@ class ToolFilterConfig(StrictModel):
     max_name_length: PositiveInt | None = Field(None, le=10_000)
     identifier_names: bool = Field(False, description="parameter names must be identifiers (no '@odata.type', 'a.b')")
     require_description: bool = False
+    # a tool named like a BFCL function (APIs.guru holds `users_setPhoto`): BFCL is the exam, and the
+    # training step's contamination check refuses any row that offers one
+    exclude_bfcl_functions: bool = False
     max_tools_per_api: PositiveInt | None = Field(None, le=10_000_000, description="best-documented tools per API file")
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -41,3 +43,35 @@ def bfcl_tools(functions: list[dict[str, Any]]) -> dict[str, ToolSpec]:
         fn["name"]: _function_tool(fn, "bfcl", "", bfcl=True).model_copy(update={"name": fn["name"]})
         for fn in functions
     }
+
+
+def normalize_question(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+@lru_cache(maxsize=1)
+def bfcl_reference() -> tuple[frozenset[str], frozenset[str]]:
+    """(normalized BFCL user questions, BFCL function names) from the bfcl-eval package data."""
+    questions: set[str] = set()
+    names: set[str] = set()
+    data = bfcl_data_dir()
+    for path in [*data.glob("BFCL_v4_*.json"), *(data / "multi_turn_func_doc").glob("*.json")]:
+        try:
+            rows = read_jsonl(path)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            continue
+        for row in rows:
+            if "name" in row and "function" not in row:
+                names.add(row["name"])
+            for fn in row.get("function") or []:
+                if isinstance(fn, dict) and fn.get("name"):
+                    names.add(fn["name"])
+            for turn in row.get("question") or []:
+                for message in turn if isinstance(turn, list) else []:
+                    if (
+                        isinstance(message, dict)
+                        and message.get("role") == "user"
+                        and len(message.get("content", "")) > 20
+                    ):
+                        questions.add(normalize_question(message["content"]))
+    return frozenset(questions), frozenset(names)

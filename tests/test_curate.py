@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from inftool.config import ToolFilterConfig
+from inftool.errors import UserError
 from inftool.specs import Toolset, ToolSpec
 from inftool.specs.curate import curate, filter_pool, near_duplicate_groups, tool_text
 
@@ -70,6 +72,22 @@ def test_filter_keeps_askable_tools_and_caps_each_api():
     assert dropped == {"schema too long": 1, "parameter names that are not identifiers": 1, "no description": 2,
                        "over the per-API limit": 3}  # fmt: skip
     assert filter_pool(pool, ToolFilterConfig())[0][0].tools == pool[0].tools  # every limit off by default
+
+
+def test_filter_leaves_out_tools_named_like_a_bfcl_function():
+    """APIs.guru holds `users_setPhoto`, a BFCL function's name: the training step's contamination
+    check would refuse every row offering it, so the pool drops it (and only it) up front."""
+    from inftool.eval_data import bfcl_reference
+    from inftool.train.data import check_contamination
+
+    bfcl_name = sorted(n for n in bfcl_reference()[1] if n.isidentifier())[0]
+    exam = tool(bfcl_name, "Something BFCL asks about.", "x")
+    pool = [Toolset(name="raw", source="raw", source_format="openapi", tools=[exam, *WEATHER[:2]])]
+    kept, dropped = filter_pool(pool, ToolFilterConfig(exclude_bfcl_functions=True))
+    assert [t.name for t in kept[0].tools] == [t.name for t in WEATHER[:2]] and dropped == {"a BFCL function's name": 1}
+    row = {"id": "r", "prompt": [], "label": json.dumps({"tools": [exam.openai_tool()], "calls": []})}
+    with pytest.raises(UserError, match="a BFCL function"):  # what the filter spares the run
+        check_contamination([row])
 
 
 def test_leader_grouping_does_not_chain():

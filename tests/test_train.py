@@ -117,7 +117,7 @@ def test_unknown_flag_is_rejected_by_openrlhfs_parser(tmp_path: Path):
 
 
 def test_contamination_check_refuses_bfcl_functions_and_questions():
-    from inftool.train.data import bfcl_reference
+    from inftool.eval_data import bfcl_reference
 
     questions, names = bfcl_reference()
     assert len(names) > 1000 and len(questions) > 1000

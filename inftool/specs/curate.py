@@ -175,7 +175,15 @@ def filter_reason(tool: ToolSpec, rules: ToolFilterConfig) -> str | None:
         return "parameter names that are not identifiers"
     if rules.max_schema_chars is not None and len(json.dumps(tool.openai_tool())) > rules.max_schema_chars:
         return "schema too long"
+    if rules.exclude_bfcl_functions and tool.name in _bfcl_function_names():
+        return "a BFCL function's name"
     return None
+
+
+def _bfcl_function_names() -> frozenset[str]:
+    from inftool.eval_data import bfcl_reference  # the bfcl-eval package data, read once
+
+    return bfcl_reference()[1]
 
 
 def filter_pool(toolsets: Sequence[Toolset], rules: ToolFilterConfig) -> tuple[list[Toolset], Counter[str]]:

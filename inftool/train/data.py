@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from typing import Any
 
 from inftool.data.export import decision_label
 from inftool.errors import UserError
+from inftool.eval_data import bfcl_reference, normalize_question
 from inftool.gates.records import GatedTrajectory
 from inftool.lm.constrained import plain_messages
 from inftool.lm.records import ChatRequest
@@ -111,40 +110,6 @@ def varied_groups(rewards: dict[str, list[float]], min_std: float = 1e-6) -> lis
     return kept
 
 
-def _normalize(text: str) -> str:
-    return re.sub(r"\W+", " ", text.lower()).strip()
-
-
-@lru_cache(maxsize=1)
-def bfcl_reference() -> tuple[frozenset[str], frozenset[str]]:
-    """(normalized BFCL user questions, BFCL function names) from the bfcl-eval package data."""
-    from inftool.eval_data import bfcl_data_dir, read_jsonl
-
-    questions: set[str] = set()
-    names: set[str] = set()
-    data = bfcl_data_dir()
-    for path in [*data.glob("BFCL_v4_*.json"), *(data / "multi_turn_func_doc").glob("*.json")]:
-        try:
-            rows = read_jsonl(path)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            continue
-        for row in rows:
-            if "name" in row and "function" not in row:
-                names.add(row["name"])
-            for fn in row.get("function") or []:
-                if isinstance(fn, dict) and fn.get("name"):
-                    names.add(fn["name"])
-            for turn in row.get("question") or []:
-                for message in turn if isinstance(turn, list) else []:
-                    if (
-                        isinstance(message, dict)
-                        and message.get("role") == "user"
-                        and len(message.get("content", "")) > 20
-                    ):
-                        questions.add(_normalize(message["content"]))
-    return frozenset(questions), frozenset(names)
-
-
 def check_contamination(rows: list[dict[str, Any]]) -> None:
     """Fail the run if any training prompt holds a BFCL question or offers a BFCL function."""
     questions, names = bfcl_reference()
@@ -155,8 +120,8 @@ def check_contamination(rows: list[dict[str, Any]]) -> None:
             if name in names:
                 raise UserError(
                     f"contamination: training row {row['id']} offers '{name}', a BFCL function; "
-                    "rename or drop that tool"
+                    "rename or drop that tool (curation.filter.exclude_bfcl_functions: true drops them all)"
                 )
         for message in row["prompt"]:
-            if message["role"] == "user" and _normalize(message["content"]) in questions:
+            if message["role"] == "user" and normalize_question(message["content"]) in questions:
                 raise UserError(f"contamination: training row {row['id']} contains a BFCL question verbatim")
