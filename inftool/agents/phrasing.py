@@ -265,7 +265,9 @@ def clause(tool_name: str, description: str, arguments: dict[str, Any], bound: d
         text, hit = _insert(text, name, value, rng, bound=False)
         if hit:
             done.add(name)
-    phrases = [phrase(k, v, rng, properties.get(k)) for k, v in arguments.items() if k not in done]
+    phrases = [
+        phrase(k, v, rng, properties.get(k)) for k, v in arguments.items() if k not in done and v not in ({}, [], "")
+    ]  # an empty object says nothing ("for  and for …")
     ends = [p for p in phrases if p.startswith(("from ", "to "))]  # "from SFO to JFK" stays together
     pair = [" ".join(sorted(ends, key=lambda p: not p.startswith("from ")))] if ends else []
     rest = pair + [p for p in phrases if p not in ends]
