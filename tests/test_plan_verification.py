@@ -14,7 +14,7 @@ import pytest
 
 from inftool.agents import EpisodeState, Plan, PlannedCall, PlannedTurn, ToolServer, UserSimulator
 from inftool.agents.grounding import grounded, normalize
-from inftool.agents.results import schema_echo
+from inftool.agents.result_checks import schema_echo
 from inftool.gates import ExecutionGate, PlanGate
 from inftool.lm import ChatRequest, ChatResult, RoleClient, RoleLM, ToolCall
 from inftool.rollout import Agents, Execution, Limits, Trajectory, run_episode

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from inftool.agents.grounding import placeholders
+from inftool.agents.patterns import from_pattern, like
 from inftool.agents.user_simulator import required_only
-from inftool.agents.values import Values, from_pattern, like
+from inftool.agents.values import Values
 from inftool.specs import ToolSpec, load_toolset
 from inftool.specs.schema import validation_error
 

@@ -14,7 +14,8 @@ import random
 import re
 from typing import Any
 
-from inftool.agents.values import ID_WORDS, words
+from inftool.agents.patterns import words
+from inftool.agents.value_pools import ID_WORDS
 
 VERBS = {
     "get", "list", "search", "find", "create", "send", "book", "cancel", "transfer", "convert", "read", "write",

@@ -1,13 +1,13 @@
-"""Schema-faithful tool results, and the checks that catch unfaithful ones.
+"""Schema-faithful tool results.
 
 A result follows the tool's output schema (or, when the spec has none, a schema inferred from the
-tool's name: `get_account_balance` → `{account_id, balance, currency}`), with values from the same
-generators as the arguments. It echoes the call's arguments where a field names them (an id
-passed in comes back; a search's results match its filters), reuses what earlier results in the
-episode said about the same object (a booking looked up after it was made has its passenger),
-and marks free-text fields for the LM to write. It never contains the schema itself.
+tool's name: `result_schemas`), with values from the same generators as the arguments.
+`ResultBuilder` echoes the call's arguments where a field names them (an id passed in comes back;
+a search's results match its filters), reuses what earlier results in the episode said about the
+same object (a booking looked up after it was made has its passenger), and marks free-text fields
+for the LM to write (`usable_text` judges what it wrote). It never contains the schema itself.
 
-`schema_echo` and `ignored_arguments` are the execution checks both gates run.
+The execution checks both gates run on a result are in `result_checks`.
 """
 
 from __future__ import annotations
@@ -18,37 +18,12 @@ import json
 import re
 from typing import Any
 
-from inftool.agents.values import ANCHOR, ID_WORDS, TEXT_WORDS, WEATHER, Values, singular, words
+from inftool.agents.patterns import singular, words
+from inftool.agents.result_schemas import CREATE, STATUS_BY_VERB, _verb_and_nouns, result_schema
+from inftool.agents.value_pools import ANCHOR, ID_WORDS, TEXT_WORDS
+from inftool.agents.values import Values
 from inftool.specs import ToolSpec
 
-JSON_TYPES = {"object", "string", "integer", "number", "boolean", "array", "null"}
-SCHEMA_KEYS = {"properties", "items", "required", "additionalProperties", "$schema", "$ref", "enum", "anyOf",
-               "oneOf", "allOf", "minLength", "maxLength", "minimum", "maximum", "pattern", "format"}  # fmt: skip
-GET = {"get", "read", "lookup", "look", "fetch", "retrieve", "show", "check", "describe", "view", "load", "download"}
-LIST = {"list", "search", "find", "query", "browse", "filter", "lookup_all"}
-CREATE = {"create", "add", "book", "make", "send", "compose", "post", "submit", "schedule", "register", "write",
-          "upload", "reserve", "order", "invite", "share", "save", "transfer", "pay", "start", "open",
-          "generate"}  # fmt: skip
-UPDATE = {"update", "set", "edit", "modify", "rename", "move", "assign", "mark", "enable", "disable", "change"}
-DELETE = {"delete", "remove", "cancel", "archive", "unsubscribe", "close", "stop", "revoke"}
-COMPUTE = {"convert", "calculate", "compute", "estimate", "translate", "predict", "summarize", "count"}
-STATUS_BY_VERB = {"cancel": "cancelled", "delete": "deleted", "remove": "removed", "archive": "archived",
-                  "send": "sent", "compose": "sent", "book": "confirmed", "reserve": "confirmed",
-                  "transfer": "completed", "pay": "completed", "create": "created", "add": "created"}  # fmt: skip
-MONEY = {"balance", "price", "cost", "total", "amount", "fee", "rate", "budget", "salary", "payment"}
-ENTITIES: dict[str, dict[str, Any]] = {  # what a listed item of a well-known kind has
-    "transaction": {"date": {"type": "string", "format": "date"}, "amount": {"type": "number"},
-                    "description": {"type": "string"}},
-    "file": {"name": {"type": "string"}, "size_bytes": {"type": "integer", "minimum": 40, "maximum": 90000}},
-    "email": {"subject": {"type": "string"}, "from": {"type": "string", "format": "email"}},
-    "message": {"subject": {"type": "string"}, "from": {"type": "string", "format": "email"}},
-    "event": {"title": {"type": "string"}, "start": {"type": "string", "format": "date-time"}},
-    "user": {"name": {"type": "string"}, "email": {"type": "string", "format": "email"}},
-    "contact": {"name": {"type": "string"}, "email": {"type": "string", "format": "email"}},
-    "order": {"status": {"type": "string", "enum": ["processing", "shipped", "delivered"]},
-              "total": {"type": "number"}},
-    "product": {"name": {"type": "string"}, "price": {"type": "number"}},
-}  # fmt: skip
 TEXT_MAX = 240
 NEGATIVE = ("cancel", "fail", "error", "reject", "delet", "remov", "expire", "declin", "inactive", "refund")
 USD_RATES = {"USD": 1.0, "EUR": 0.92, "GBP": 0.79, "JPY": 150.0, "CHF": 0.88, "CAD": 1.36, "AUD": 1.52, "NZD": 1.64,
@@ -56,93 +31,8 @@ USD_RATES = {"USD": 1.0, "EUR": 0.92, "GBP": 0.79, "JPY": 150.0, "CHF": 0.88, "C
              "INR": 83.0, "BRL": 5.0, "MXN": 17.0, "ZAR": 18.5, "KRW": 1330.0, "TRY": 32.0, "AED": 3.67}  # fmt: skip
 
 
-def plural(noun: str) -> str:
-    if noun.endswith("y") and noun[-2:-1] not in tuple("aeiou"):
-        return noun[:-1] + "ies"
-    return noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
-
-
 def _key(name: str) -> str:
     return "".join(words(name))
-
-
-def _verb_and_nouns(tool: ToolSpec) -> tuple[str, list[str]]:
-    w = words(tool.name)
-    if len(w) >= 2 and w[0] == "look" and w[1] == "up":
-        w = ["lookup", *w[2:]]
-    if w and w[0] in GET | LIST | CREATE | UPDATE | DELETE | COMPUTE:
-        return w[0], w[1:] or words(tool.description)[1:3]
-    first = words(tool.description)[:1]
-    return (first[0] if first else ""), w
-
-
-def _scalar_arguments(tool: ToolSpec, long_text: bool = False) -> dict[str, Any]:
-    props = tool.parameters.get("properties") or {}
-    out = {}
-    for name, schema in props.items():
-        if not isinstance(schema, dict):
-            continue
-        if schema.get("type") in ("object", "array") or long_text or not set(words(name)) & TEXT_WORDS:
-            out[name] = schema
-    return out
-
-
-def inferred_schema(tool: ToolSpec) -> dict[str, Any]:
-    """A result schema for a tool whose spec has none, from what its name says it does."""
-    verb, nouns = _verb_and_nouns(tool)
-    noun = singular(nouns[-1]) if nouns else "item"
-    echo = _scalar_arguments(tool)
-    props: dict[str, Any] = {}
-    if noun in ("directory", "folder", "dir") and verb in LIST | GET:
-        entry = {"name": {"type": "string"}, "type": {"type": "string", "enum": ["file", "folder"]},
-                 "size_bytes": {"type": "integer", "minimum": 40, "maximum": 90000}}  # fmt: skip
-        return {"type": "object", "properties": {**{k: v for k, v in echo.items() if "path" in words(k)},
-                "entries": {"type": "array", "minItems": 2, "maxItems": 4,
-                            "items": {"type": "object", "properties": entry, "required": list(entry)}},
-                "count": {"type": "integer"}}}  # fmt: skip
-    if verb in LIST or (nouns and nouns[-1] != noun and verb in GET):
-        item = {f"{noun}_id": {"type": "string"}, **ENTITIES.get(noun, {"name": {"type": "string"}})}
-        item.update({k: v for k, v in echo.items() if v.get("enum") or set(words(k)) & {"city", "category", "type"}})
-        props = {plural(noun): {"type": "array", "minItems": 2, "maxItems": 3,
-                              "items": {"type": "object", "properties": item, "required": list(item)}},
-                 "count": {"type": "integer"}}  # fmt: skip
-    elif verb in CREATE:
-        status = STATUS_BY_VERB.get(verb, "success")
-        thing = verb if noun in ("fund", "money", "cash") else noun  # transfer_funds → transfer_id
-        props = {"status": {"type": "string", "enum": [status]}, f"{thing}_id": {"type": "string"}, **echo}
-        if any(set(words(k)) & {"content", "body", "text"} for k in tool.parameters.get("properties") or {}):
-            props["size_bytes"] = {"type": "integer"}
-    elif verb in UPDATE or verb in DELETE:
-        status = STATUS_BY_VERB.get(verb, "updated" if verb in UPDATE else "deleted")
-        props = {"status": {"type": "string", "enum": [status]}, **echo}
-    elif verb in COMPUTE:
-        target = "translation" if verb == "translate" else "summary" if verb == "summarize" else None
-        props = {**echo}
-        if target:
-            props[target] = {"type": "string"}
-        elif noun in ("money", "currency") or any("currency" in words(k) for k in echo):
-            props.update({"converted_amount": {"type": "number"}, "rate": {"type": "number", "minimum": 0.005,
-                                                                             "maximum": 200}})  # fmt: skip
-        else:
-            props["result"] = {"type": "number"}
-    elif verb in GET and noun in MONEY:
-        props = {**echo, noun: {"type": "number", "minimum": 0, "maximum": 25000}, "currency": {"type": "string"}}
-    elif noun in ("weather", "forecast"):
-        props = {**echo, "temperature": {"type": "number"}, "conditions": {"type": "string", "enum": list(WEATHER)},
-                 "humidity": {"type": "integer", "minimum": 20, "maximum": 95}}  # fmt: skip
-    else:
-        props = {**echo, "status": {"type": "string", "enum": ["success"]}, "details": {"type": "string"}}
-    return {"type": "object", "properties": props, "required": list(props)}
-
-
-def result_schema(tool: ToolSpec) -> dict[str, Any]:
-    """The schema a result follows: the spec's output schema (as an object), or one inferred."""
-    schema = tool.output_schema
-    if isinstance(schema, dict) and schema.get("type") == "object" and schema.get("properties"):
-        return schema
-    if isinstance(schema, dict) and schema:
-        return {"type": "object", "properties": {"result": schema}, "required": ["result"]}
-    return inferred_schema(tool)
 
 
 def is_text_field(name: str, schema: Any) -> bool:
@@ -367,86 +257,3 @@ def usable_text(text: Any, name: str, prompt_words: tuple[str, ...] = ()) -> boo
     if len(grams) != len(set(grams)) or (len(stripped) > 60 and stripped[-1] not in ".!?\"')"):
         return False  # a model looping, or cut off mid-sentence
     return not re.search(r"[{}\[\]]|\"type\"|properties|json|schema", stripped, re.IGNORECASE)
-
-
-def schema_echo(result: Any, depth: int = 0) -> str | None:
-    """Where a result holds a JSON Schema instead of data ('data', say), or None."""
-    if depth > 6:
-        return None
-    if isinstance(result, dict):
-        kind = result.get("type")
-        if isinstance(kind, str) and kind in JSON_TYPES and set(result) & SCHEMA_KEYS:
-            return "the result is a JSON Schema" if depth == 0 else "a field holds a JSON Schema"
-        props = result.get("properties")
-        if isinstance(props, dict) and props and all(isinstance(v, dict) and "type" in v for v in props.values()):
-            return "the result holds a schema's properties"
-        for key, value in result.items():
-            if found := schema_echo(value, depth + 1):
-                return found if "'" in found else f"{found} ('{key}')"
-    elif isinstance(result, list):
-        for value in result[:20]:
-            if found := schema_echo(value, depth + 1):
-                return found
-    return None
-
-
-def _schema_fields(schema: Any, depth: int = 0) -> set[str]:
-    if not isinstance(schema, dict) or depth > 3:
-        return set()
-    found = set()
-    if schema.get("type") == "array" or "items" in schema:
-        found |= _schema_fields(schema.get("items"), depth + 1)
-    for key, sub in (schema.get("properties") or {}).items():
-        found.add(_key(key))
-        found |= _schema_fields(sub, depth + 1)
-    return found
-
-
-def field_values(result: Any, field: str) -> list[Any]:
-    """Every scalar value of `field` (names compared without case or `_`) anywhere in a result."""
-    return _values_of(result, _key(field))
-
-
-def _values_of(result: Any, key: str, depth: int = 0) -> list[Any]:
-    if depth > 4:
-        return []
-    found = []
-    if isinstance(result, dict):
-        for k, v in result.items():
-            if _key(k) == key and not isinstance(v, dict | list):
-                found.append(v)
-            found += _values_of(v, key, depth + 1)
-    elif isinstance(result, list):
-        for v in result[:50]:
-            found += _values_of(v, key, depth + 1)
-    return found
-
-
-def ignored_arguments(tool: ToolSpec, arguments: Any, result: Any) -> str | None:
-    """An id the call passed, where the spec's output schema has a field of that name, that the
-    result leaves out or replaces: the result ignores the call."""
-    if not isinstance(arguments, dict) or not isinstance(tool.output_schema, dict):
-        return None
-    fields = _schema_fields(tool.output_schema)
-    for name, value in arguments.items():
-        if not _is_id(name) or not isinstance(value, str | int) or isinstance(value, bool):
-            continue
-        key = _key(name)
-        if key not in fields:
-            continue
-        found = _values_of(result, key)
-        if str(value) not in {str(v) for v in found}:
-            seen = f"its {name} is {json.dumps(found[0])[:40]}" if found else "it has no such field"
-            return f"{tool.name}'s result ignores {name}={json.dumps(value)[:40]} ({seen})"
-    return None
-
-
-def result_problem(tool: ToolSpec, arguments: Any, result_text: str) -> str | None:
-    """Why a tool's (non-error) result is not a faithful answer to the call, or None."""
-    try:
-        result = json.loads(result_text)
-    except (json.JSONDecodeError, TypeError):
-        return None  # text results are a server's business
-    if where := schema_echo(result):
-        return f"{tool.name} returned a schema, not data: {where}"
-    return ignored_arguments(tool, arguments, result)

@@ -18,14 +18,9 @@ from typing import Any, Literal
 import dspy
 
 from inftool.agents.adapter import SchemaAdapter
-from inftool.agents.results import (
-    TEXT_MAX,
-    ResultBuilder,
-    result_schema,
-    schema_echo,
-    set_path,
-    usable_text,
-)  # fmt: skip
+from inftool.agents.result_checks import schema_echo
+from inftool.agents.result_schemas import result_schema
+from inftool.agents.results import TEXT_MAX, ResultBuilder, set_path, usable_text
 from inftool.agents.signatures import SimulateResult
 from inftool.specs import ToolSpec
 from inftool.specs.schema import validation_error

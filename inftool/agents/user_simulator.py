@@ -22,10 +22,11 @@ import dspy
 
 from inftool.agents.adapter import SchemaAdapter
 from inftool.agents.grounding import message_problems, placeholders, ungrounded
+from inftool.agents.patterns import words
 from inftool.agents.phrasing import request, say
 from inftool.agents.records import Plan, PlannedCall, PlannedTurn
 from inftool.agents.signatures import DrawArguments, ReplyToAssistant, WriteRequest
-from inftool.agents.values import Values, words
+from inftool.agents.values import Values
 from inftool.scenarios import Scenario
 from inftool.specs import ToolSpec
 from inftool.specs.schema import validation_error

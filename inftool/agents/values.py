@@ -4,308 +4,45 @@
 pattern, bounds, examples) and by what the argument is called and described as (a person's name,
 an email, a city, a date, an amount, a currency code, an id in the shape the spec shows). The same
 seed gives the same values. A 135M model asked for an `account_id` writes `get_account_balance_2038`;
-this writes `ACC-4821` when the description says "e.g. ACC-1001".
-
-Dates are drawn around a fixed anchor (never today), so a seed means the same data on any day.
+this writes `ACC-4821` when the description says "e.g. ACC-1001". The pools and the shared Faker are
+in `value_pools`, the name and pattern helpers (`words`, `example_of`, `like`) in `patterns`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import random
 import re
 import string
-import threading
 from typing import Any
 
-from faker import Faker
-
-ANCHOR = dt.date(2026, 3, 2)  # dates are drawn around this day, never around today
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_EXAMPLE = re.compile(
-    r"(?:e\.g\.|eg\.|for example|for instance|such as|example:|like)\s*[:,]?\s*['\"`]?([A-Za-z0-9][\w\-./:@+]*)",
-    re.IGNORECASE,
+from inftool.agents.patterns import example_of, from_pattern, id_prefix, like, singular, words
+from inftool.agents.value_pools import (
+    AIRPORTS,
+    ANCHOR,
+    CITIES,
+    CURRENCIES,
+    FOLDERS,
+    ID_ENTITIES,
+    ID_WORDS,
+    LANGUAGES,
+    MEMOS,
+    NAMES,
+    PAIRS,
+    PAST_CONTEXT,
+    PERSON_ENTITIES,
+    PROVIDERS,
+    QUERIES,
+    ROLE_WORDS,
+    SENTENCES,
+    SLUG_TAILS,
+    STEMS,
+    TEXT_WORDS,
+    TICKERS,
+    TITLES,
+    WEATHER,
+    _Fake,
 )
-
-CITIES = (
-    "Lisbon", "Porto", "Madrid", "Barcelona", "Paris", "Lyon", "Berlin", "Munich", "Hamburg", "Vienna", "Zurich",
-    "Amsterdam", "Brussels", "Copenhagen", "Stockholm", "Oslo", "Helsinki", "Dublin", "London", "Manchester",
-    "Edinburgh", "Rome", "Milan", "Naples", "Athens", "Prague", "Warsaw", "Budapest", "Istanbul", "Cairo",
-    "Nairobi", "Cape Town", "Lagos", "Dubai", "Mumbai", "Delhi", "Bangalore", "Singapore", "Bangkok", "Hanoi",
-    "Tokyo", "Osaka", "Seoul", "Beijing", "Shanghai", "Hong Kong", "Sydney", "Melbourne", "Auckland", "Toronto",
-    "Vancouver", "Montreal", "New York", "Boston", "Chicago", "Denver", "Austin", "Seattle", "San Francisco",
-    "Los Angeles", "Miami", "Mexico City", "Bogota", "Lima", "Santiago", "Buenos Aires", "Sao Paulo",
-)  # fmt: skip
-AIRPORTS = (
-    "SFO", "JFK", "LAX", "ORD", "BOS", "SEA", "DEN", "ATL", "MIA", "LHR", "CDG", "FRA", "AMS", "MAD", "BCN",
-    "LIS", "FCO", "MUC", "ZRH", "VIE", "CPH", "DUB", "IST", "DXB", "DOH", "SIN", "HKG", "NRT", "HND", "ICN",
-    "SYD", "YYZ", "YVR", "MEX", "GRU", "BOG",
-)  # fmt: skip
-CURRENCIES = (
-    "USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "NZD", "CNY", "HKD", "SGD", "SEK", "NOK", "DKK", "PLN",
-    "CZK", "INR", "BRL", "MXN", "ZAR", "KRW", "TRY", "AED",
-)  # fmt: skip
-LANGUAGES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian",
-             "pt": "Portuguese", "ja": "Japanese", "zh": "Chinese", "nl": "Dutch", "sv": "Swedish", "ko": "Korean",
-             "pl": "Polish"}  # fmt: skip
-QUERIES = (
-    "vegan restaurants", "wireless headphones", "running shoes", "project kickoff", "quarterly report",
-    "invoice 2025", "team offsite", "python tutorials", "coffee shops", "museum tickets", "electric cars",
-    "home insurance", "budget spreadsheet", "yoga classes", "italian recipes", "laptop stand",
-)  # fmt: skip
-FOLDERS = ("docs", "notes", "reports", "src", "data", "drafts", "projects", "invoices", "archive")
-STEMS = ("meeting_notes", "budget", "todo", "summary", "report_q3", "draft", "agenda", "plan", "invoice_0412",
-         "readme", "changelog", "roadmap", "expenses", "ideas")  # fmt: skip
-TITLES = (
-    "Quarterly budget review", "Team offsite planning", "Project kickoff", "Invoice for March", "Weekly status update",
-    "Lunch on Friday", "Contract renewal", "Travel plans", "Interview schedule", "Design review notes",
-)  # fmt: skip
-SENTENCES = (
-    "Can we move our meeting to Thursday afternoon?", "Please find the updated figures attached.",
-    "Thanks for your help with the launch last week.", "Reminder: the report is due on Friday.",
-    "Let's review the budget before the board meeting.", "The team dinner is booked for seven o'clock.",
-    "Please confirm the delivery address for the order.", "Here are the notes from today's call.",
-)  # fmt: skip
-MEMOS = ("Rent for March", "Dinner last night", "Concert tickets", "Birthday gift", "Shared groceries", "Invoice 2231")
-NAMES = ("Aurora", "Summit", "Harbor", "Atlas", "Beacon", "Cedar", "Nova", "Orion", "Maple", "Sierra", "Falcon")
-SLUG_TAILS = ("service", "api", "app", "web", "tools", "sdk", "pipeline", "docs", "cli", "backend")
-TICKERS = ("AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "TSLA", "META", "IBM", "ORCL", "SAP", "ASML", "NFLX")
-PROVIDERS = ("github", "google", "microsoft", "slack", "stripe", "aws", "dropbox", "okta", "gitlab", "zoom")
-WEATHER = ("sunny", "partly cloudy", "overcast", "light rain", "clear", "windy", "showers", "foggy")
-PERSON_ENTITIES = {"user", "customer", "contact", "passenger", "employee", "person", "member", "author", "guest",
-                   "patient", "student", "recipient", "sender", "owner", "traveler", "traveller", "client"}  # fmt: skip
-TEXT_WORDS = {"content", "body", "text", "message", "note", "notes", "memo", "comment", "comments", "description",
-              "summary", "details", "bio", "review", "reply", "caption", "instructions"}  # fmt: skip
-ID_WORDS = {"id", "ids", "uuid", "code", "number", "num", "no", "ref", "reference", "key", "sku"}
-ID_ENTITIES = {
-    "account",
-    "order",
-    "invoice",
-    "booking",
-    "reservation",
-    "ticket",
-    "customer",
-    "user",
-    "project",
-    "transaction",
-    "payment",
-    "shipment",
-    "item",
-    "product",
-    "flight",
-}  # an `account` alone is an id
-ROLE_WORDS = {"from", "to", "source", "target", "src", "dst", "destination", "new", "old", "parent", "primary"}
-PAST_CONTEXT = {
-    "transaction",
-    "transactions",
-    "history",
-    "payment",
-    "payments",
-    "log",
-    "logs",
-    "statement",
-    "activity",
-    "created",
-    "updated",
-    "orders",
-    "invoices",
-    "messages",
-    "emails",
-}  # what already happened
-PAIRS = (("from", "to"), ("origin", "destination"), ("source", "target"), ("src", "dst"), ("start", "end"))
-
-
-def words(name: str) -> list[str]:
-    """`flightId`, `from_account`, `max-results` → their lower-case words."""
-    return list(_words(name))
-
-
-@functools.lru_cache(maxsize=8192)  # the same few names, asked for again and again while an episode is built
-def _words(name: str) -> tuple[str, ...]:
-    return tuple(w for w in re.split(r"[^a-zA-Z0-9]+", _CAMEL.sub("_", name).lower()) if w)
-
-
-def singular(word: str) -> str:
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("sses", "xes", "ches", "shes")):
-        return word[:-2]
-    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
-
-
-def example_of(schema: dict[str, Any]) -> str | None:
-    """The example a spec shows for a string: `example`, `examples`, or "e.g. ACC-1001" in its description."""
-    for key in ("example", "x-example"):
-        if isinstance(schema.get(key), str | int | float) and not isinstance(schema.get(key), bool):
-            return str(schema[key])
-    examples = schema.get("examples")
-    if isinstance(examples, list) and examples and isinstance(examples[0], str | int | float):
-        return str(examples[0])
-    match = _EXAMPLE.search(str(schema.get("description") or ""))
-    return match.group(1).rstrip(".,;)") if match else None
-
-
-def like(example: str, rng: random.Random) -> str:
-    """A new value of the example's shape: the parts holding digits are redrawn (digits as digits,
-    letters as letters of the same case, hex as hex), letter-only parts are kept as prefixes
-    (`ACC-1001` → `ACC-4821`, `ord_9f3a` → `ord_2c7b`)."""
-    out = []
-    for part in re.split(r"([\-_./:@ ])", example):
-        if not any(c.isdigit() for c in part):
-            out.append(part)
-            continue
-        hexlike = re.fullmatch(r"[0-9a-f]+|[0-9A-F]+", part) is not None
-        chars = []
-        for index, char in enumerate(part):
-            if char.isdigit():
-                chars.append(rng.choice(string.digits[1:] if index == 0 and len(part) > 1 else string.digits))
-            elif char.isalpha():
-                pool = "abcdef" if hexlike else string.ascii_lowercase
-                chars.append(rng.choice(pool.upper() if char.isupper() else pool))
-            else:
-                chars.append(char)
-        out.append("".join(chars))
-    return "".join(out)
-
-
-def from_pattern(pattern: str, rng: random.Random) -> str | None:
-    """A string that the regex `pattern` matches (JSON Schema: searched), or None for regexes this
-    cannot write (lookarounds, back-references it cannot satisfy)."""
-    try:
-        from re import _parser  # type: ignore[attr-defined]
-
-        parsed = _parser.parse(pattern)
-    except Exception:
-        return None
-    out = _emit(list(parsed), rng, {})
-    if out is None:
-        return None
-    try:
-        return out if re.search(pattern, out) else None
-    except re.error:
-        return None
-
-
-def _category(cat: Any) -> str:
-    from re import _constants as c  # type: ignore[attr-defined]
-
-    table = {c.CATEGORY_DIGIT: string.digits, c.CATEGORY_WORD: string.ascii_letters + string.digits,
-             c.CATEGORY_SPACE: " "}  # fmt: skip
-    negated = {c.CATEGORY_NOT_DIGIT: string.digits, c.CATEGORY_NOT_WORD: string.ascii_letters + string.digits + "_",
-               c.CATEGORY_NOT_SPACE: " \t\n"}  # fmt: skip
-    if cat in table:
-        return table[cat]
-    if cat in negated:
-        return "".join(ch for ch in string.ascii_letters + string.digits + "-_." if ch not in negated[cat])
-    return string.ascii_letters
-
-
-def _charset(items: list, rng: random.Random) -> str | None:
-    from re import _constants as c  # type: ignore[attr-defined]
-
-    pool: list[str] = []
-    negate = False
-    for op, arg in items:
-        if op is c.NEGATE:
-            negate = True
-        elif op is c.LITERAL:
-            pool.append(chr(arg))
-        elif op is c.RANGE:
-            lo, hi = arg
-            pool.extend(chr(x) for x in range(lo, min(hi, lo + 400) + 1))
-        elif op is c.CATEGORY:
-            pool.extend(_category(arg))
-    if negate:
-        pool = [ch for ch in string.ascii_letters + string.digits if ch not in set(pool)]
-    return rng.choice(pool) if pool else None
-
-
-def _emit(items: list, rng: random.Random, groups: dict[int, str], depth: int = 0) -> str | None:
-    from re import _constants as c  # type: ignore[attr-defined]
-
-    if depth > 20:
-        return None
-    out = []
-    for op, arg in items:
-        if op is c.LITERAL:
-            out.append(chr(arg))
-        elif op is c.NOT_LITERAL:
-            out.append(next(ch for ch in "abcxyz0123" if ord(ch) != arg))
-        elif op is c.ANY:
-            out.append(rng.choice(string.ascii_lowercase))
-        elif op is c.IN:
-            ch = _charset(list(arg), rng)
-            if ch is None:
-                return None
-            out.append(ch)
-        elif op is c.CATEGORY:
-            out.append(rng.choice(_category(arg)))
-        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
-            low, high, sub = arg
-            high = low + 4 if high is c.MAXREPEAT or high > low + 12 else high
-            for _ in range(rng.randint(low, max(low, high))):
-                piece = _emit(list(sub), rng, groups, depth + 1)
-                if piece is None:
-                    return None
-                out.append(piece)
-        elif op is c.SUBPATTERN:
-            group, _, _, sub = arg
-            piece = _emit(list(sub), rng, groups, depth + 1)
-            if piece is None:
-                return None
-            if group is not None:
-                groups[group] = piece
-            out.append(piece)
-        elif op is c.BRANCH:
-            piece = _emit(list(rng.choice(arg[1])), rng, groups, depth + 1)
-            if piece is None:
-                return None
-            out.append(piece)
-        elif op is c.GROUPREF:
-            out.append(groups.get(arg, ""))
-        elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):
-            continue  # anchors add nothing; lookarounds are checked by the final search
-        else:
-            return None
-    return "".join(out)
-
-
-def id_prefix(stem: list[str]) -> str:
-    """`account` → ACC, `booking` → BKN-like three letters: the first letter and the next consonants."""
-    word = "".join(stem) or "ref"
-    letters = word[0] + "".join(ch for ch in word[1:] if ch not in "aeiou")
-    return (letters if len(letters) >= 3 else word)[:3].upper()
-
-
-_FAKERS = threading.local()
-
-
-def _faker(locale: str) -> Faker:
-    """One Faker per locale and thread: building one loads every provider (~1 ms, more than all the
-    values an episode draws), so `Values` objects share it, each with its own seeded random."""
-    fakers: dict[str, Faker] = _FAKERS.__dict__.setdefault("by_locale", {})
-    if locale not in fakers:
-        fakers[locale] = Faker(locale)
-    return fakers[locale]
-
-
-class _Fake:
-    """`Faker(locale)` after `seed_instance(seed)`, drawing the same values, on a shared Faker."""
-
-    def __init__(self, locale: str, seed: str) -> None:
-        self.locale = locale
-        self.random = random.Random(seed)  # what seed_instance gives the Faker
-
-    def __getattr__(self, name: str) -> Any:
-        faker = _faker(self.locale)
-        method = getattr(faker, name)
-
-        def draw(*args: Any, **kwargs: Any) -> Any:
-            faker.random = self.random  # a draw never awaits: no other `Values` draws in between
-            return method(*args, **kwargs)
-
-        return draw
 
 
 class Values:

@@ -17,7 +17,7 @@ import dspy
 from datasketch import LeanMinHash
 
 from inftool.agents import Plan
-from inftool.agents.results import result_problem
+from inftool.agents.result_checks import result_problem
 from inftool.gates.matcher import ExpectedCall, expected_from, match_calls
 from inftool.gates.near_dup import NUM_PERM, NearDuplicateIndex, normalize
 from inftool.gates.records import GateResult

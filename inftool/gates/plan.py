@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 from inftool.agents.grounding import message_problems, placeholders, ungrounded
-from inftool.agents.results import result_problem
+from inftool.agents.result_checks import result_problem
 from inftool.agents.signatures import AssistantTurn
 from inftool.gates.gates import Gate
 from inftool.gates.matcher import expected_from, match_calls

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inftool.agents import Assistant, Plan, ToolServer, UserSimulator
-from inftool.agents.results import field_values
+from inftool.agents.result_checks import field_values
 from inftool.lm.runtime import episode_usage
 from inftool.mcp import ExternalServer, SimulatedSession, ToolClient, connect, simulated_server
 from inftool.rollout.records import Execution, Trajectory
