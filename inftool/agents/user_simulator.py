@@ -33,6 +33,7 @@ from inftool.specs.schema import validation_error
 
 CANDIDATES = 4  # values: choose — generated candidates the LM picks among, per argument
 SHARED_PARALLEL = 0.75  # parallel calls to one tool that share all but one value ("for Paris, Rome and Oslo")
+OPTIONAL_SHARE, MAX_OPTIONAL = 0.3, 2  # optional arguments a plan also fills (each with this chance, at most)
 
 
 def describe_tool(tool: ToolSpec, schema: dict[str, Any] | None = None) -> str:
@@ -53,6 +54,29 @@ def required_only(schema: dict[str, Any]) -> dict[str, Any]:
     if required:
         props = {k: v for k, v in props.items() if k in required}
     return {"type": "object", "properties": props, "required": list(props) if required else []}
+
+
+def with_optional(schema: dict[str, Any], full: dict[str, Any], seed: str) -> dict[str, Any]:
+    """`schema` (the required arguments) plus up to `MAX_OPTIONAL` of the tool's optional scalar
+    arguments, each with probability `OPTIONAL_SHARE`: people say "for 3 days" when it matters, and
+    a policy that learned only required arguments leaves out what the user asked for."""
+    rng = random.Random(f"{seed}:optional")
+    props = full.get("properties") or {}
+    if not full.get("required") or not isinstance(props, dict):
+        return schema  # no required argument: every property is already drawn
+    optional = [k for k, v in props.items() if k not in schema["properties"] and _scalar_or_choice(v)]
+    chosen = [k for k in optional if rng.random() < OPTIONAL_SHARE][:MAX_OPTIONAL]
+    if not chosen:
+        return schema
+    added = {**schema["properties"], **{k: props[k] for k in chosen}}
+    return {**schema, "properties": added, "required": list(added)}
+
+
+SCALARS = ("string", "integer", "number", "boolean")
+
+
+def _scalar_or_choice(schema: Any) -> bool:
+    return isinstance(schema, dict) and (bool(schema.get("enum")) or schema.get("type") in SCALARS)
 
 
 def _scalar(schema: Any) -> bool:
@@ -125,7 +149,7 @@ class UserSimulator(dspy.Module):
 
     async def _calls_for(self, scenario: Scenario, name: str, count: int, start: int) -> list[PlannedCall]:
         tool = scenario.tool(name)
-        schema = required_only(tool.parameters)
+        schema = with_optional(required_only(tool.parameters), tool.parameters, f"{scenario.seed}:{name}")
         bindings: dict[str, str] = {}
         chain = scenario.chain
         if chain and chain.target == name:

@@ -159,7 +159,7 @@ class ScenarioSampler:
 
     def _parallel(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
         tool = rng.choice(toolset.tools)
-        return {"offered": [tool], "targets": [tool.name], "calls_per_target": [rng.choice([2, 2, 3])]}
+        return {"offered": [tool], "targets": [tool.name], "calls_per_target": [rng.choice([2, 2, 3, 4])]}
 
     def _multiple(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
         tool = rng.choice(toolset.tools)
@@ -169,7 +169,8 @@ class ScenarioSampler:
     def _parallel_multiple(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
         targets = rng.sample(toolset.tools, min(2, len(toolset.tools)))
         offered = self._with_distractors(targets, toolset, rng, max(1, self.distractors - 1))
-        return {"offered": offered, "targets": [t.name for t in targets], "calls_per_target": [1, 2][: len(targets)]}
+        counts = rng.choice([[1, 1], [1, 2], [2, 1], [2, 2]])  # BFCL's parallel_multiple asks for 2 to 4 calls
+        return {"offered": offered, "targets": [t.name for t in targets], "calls_per_target": counts[: len(targets)]}
 
     def _irrelevance(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
         needed = rng.choice(toolset.tools)
