@@ -185,3 +185,20 @@ def test_like_keeps_the_shape_of_an_example():
     rng = random.Random(0)
     assert re.fullmatch(r"ACC-\d{4}", like("ACC-1001", rng))
     assert re.fullmatch(r"ord_[0-9a-f]{4}", like("ord_9f3a", rng))
+
+
+def test_plans_fill_some_optional_scalar_arguments():
+    """A plan fills the required arguments and, sometimes, up to two optional scalar ones (people
+    say "for 3 days" when it matters); never an optional object, never a property the tool lacks."""
+    from inftool.agents.user_simulator import MAX_OPTIONAL, with_optional
+
+    props = {"city": {"type": "string"}, "days": {"type": "integer"}, "units": {"enum": ["c", "f"]},
+             "detailed": {"type": "boolean"}, "filters": {"type": "object", "properties": {}}}  # fmt: skip
+    full = {"type": "object", "required": ["city"], "properties": props}
+    picked = [set(with_optional(required_only(full), full, f"s{seed}")["properties"]) - {"city"} for seed in range(200)]
+    assert all(len(p) <= MAX_OPTIONAL and "filters" not in p for p in picked)
+    assert 0.2 < sum(bool(p) for p in picked) / len(picked) < 0.9  # some plans, not all
+    assert {"days", "units", "detailed"} <= set().union(*picked)
+    assert with_optional(required_only(full), full, "s1") == with_optional(required_only(full), full, "s1")  # seeded
+    no_required = {"type": "object", "properties": {"q": {"type": "string"}}}
+    assert with_optional(required_only(no_required), no_required, "s1") == required_only(no_required)
