@@ -293,7 +293,8 @@ def merge_repeats(
         group = [c[2] for c in calls[index:end]]
         differing = {k for a in group for k in a if any(b.get(k) != a.get(k) for b in group)}
         same_keys = all(a.keys() == group[0].keys() for a in group)
-        if len(group) > 1 and same_keys and len(differing) == 1:
+        scalar = all(isinstance(a.get(k), str | int | float) for a in group for k in differing)
+        if len(group) > 1 and same_keys and len(differing) == 1 and scalar:  # lists of lists read as one list
             (key,) = differing
             out.append((name, description, {**arguments, key: [a[key] for a in group]}, bound, props))
             index = end
