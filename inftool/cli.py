@@ -21,7 +21,7 @@ GROUPS = {
     "recipe": "a complete, shareable run (recipes/NAME.yaml; add yours with --config-dir DIR)",
     "lm": "the LM behind one role: lm@lm.user|assistant|tools|judge=OPTION",
     "agents": "the three role-playing agents (DSPy modules) and their arguments",
-    "scenarios": "the scenario-kind mix (weights), distractors, personas",
+    "scenarios": "the scenario-kind mix (weights), distractors, near_irrelevance, personas",
     "engine": "where episodes run: local (this process) | ray (sharded over Ray workers; $RAY_ADDRESS for a cluster)",
     "gates": "the verification chain (order, on/off, thresholds) and the gated-reward weights",
     "data": "the store's shard size and the exports written after synthesis",
@@ -35,7 +35,7 @@ KEYS = {
     "mode": "run (the loop: rounds of synthesize, train, eval, reweight) | ingest | serve (MCP) | eval (BFCL only)",
     "seed": "seed for every sampler and LM",
     "toolsets": "NAME: {path: spec file or folder, format: auto|openapi|openai|bfcl|mcp}",
-    "synthesis": "episodes, concurrency, max_turns, max_calls",
+    "synthesis": "episodes, concurrency, max_turns, max_calls, policy (always | auto: GRPO rounds only | never)",
     "toolset, port": "serve mode: inftool mode=serve toolset=NAME port=N (serve.transport=http|stdio)",
     "safety": "command line only: allow_targets (extra exact `_target_` names), allow_mcp_command=true",
 }
