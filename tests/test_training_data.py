@@ -97,11 +97,11 @@ def test_a_plan_only_episode_is_its_plans_conversation_and_no_policy_gate_judges
         load_toolset("finance", SPECS / "finance.openai.json"),
         load_toolset("travel", SPECS / "travel.openapi.yaml"),
     ]
-    kinds = {"single": 1.0, "parallel": 1.0, "multiple": 1.0, "irrelevance": 1.0}
-    scenarios = ScenarioSampler(toolsets, distractors=1, seed=9).sample(8, kinds)
+    kinds = {"single": 1.0, "parallel": 1.0, "multiple": 1.0, "irrelevance": 1.0, "multi_step": 1.0}
+    scenarios = ScenarioSampler(toolsets, distractors=1, seed=9).sample(10, kinds)
     agents = Agents(UserSimulator(message="template"), Assistant(), ToolServer(text="template"), models={})
     chain = build_gates(validate(compose_config([])), {"judge": None})  # verifier and judge off: no LM
-    sides = []
+    sides, kinds_seen = [], set()
     for scenario in scenarios:  # no LM is set on any agent: any LM call would fail the episode
         traj = asyncio.run(run_episode(scenario, agents, Limits(max_turns=1, policy=False)))
         assert traj.status == "completed", traj.failure
@@ -111,14 +111,18 @@ def test_a_plan_only_episode_is_its_plans_conversation_and_no_policy_gate_judges
         sides.append(item.side)
         rows = sft_rows([item])
         assert rows and rows == sft_rows([item.model_copy(update={"accepted": False})])
+        kinds_seen.add(scenario.kind)
         reply = traj.messages[2]
         if scenario.kind == "irrelevance":
             assert reply == {"role": "assistant", "content": traj.plan.reply("irrelevance")}
-        else:  # the planned calls, then the results the plan got
+        else:  # the planned calls (a chain's one at a time), each answered by the result the plan got
+            steps = [m["tool_calls"] for m in traj.messages if m["role"] == "assistant"]
             planned = [c.name for c in traj.plan.turns[0].calls]
-            assert [c["function"]["name"] for c in reply["tool_calls"]] == planned
-            assert [m["content"] for m in traj.messages[3:]] == [e.result for e in traj.plan_executions]
-    assert set(sides) == {"unjudged"} and grpo_rows([]) == []
+            assert [c["function"]["name"] for step in steps for c in step] == planned
+            assert len(steps) == (len(planned) if scenario.kind == "multi_step" else 1)
+            tool_results = [m["content"] for m in traj.messages if m["role"] == "tool"]
+            assert tool_results == [e.result for e in traj.plan_executions]
+    assert set(sides) == {"unjudged"} and kinds_seen == set(kinds)
 
 
 def test_policy_auto_answers_only_in_rounds_that_train_grpo():

@@ -145,11 +145,12 @@ def _planned_conversation(scenario: Scenario, plan: Plan, traj: Trajectory) -> N
             traj.messages.append({"role": "assistant", "content": plan.reply(scenario.kind)})
             return
         done = [e for _, e in zip(turn.calls, executions, strict=False)]
-        calls = [{"id": e.call_id, "type": "function", "function": {"name": e.name, "arguments": _json(e.arguments)}}
-                 for e in done]  # fmt: skip
-        traj.messages.append({"role": "assistant", "content": None, "tool_calls": calls})
-        traj.messages += [{"role": "tool", "tool_call_id": e.call_id, "name": e.name, "content": e.result}
-                          for e in done]  # fmt: skip
+        for step in [[e] for e in done] if scenario.kind == "multi_step" else [done]:  # a chain: call by call
+            calls = [{"id": e.call_id, "type": "function",
+                      "function": {"name": e.name, "arguments": _json(e.arguments)}} for e in step]  # fmt: skip
+            traj.messages.append({"role": "assistant", "content": None, "tool_calls": calls})
+            traj.messages += [{"role": "tool", "tool_call_id": e.call_id, "name": e.name, "content": e.result}
+                              for e in step]  # fmt: skip
 
 
 async def _with_tools(scenario: Scenario, agents: Agents, limits: Limits, traj: Trajectory, client: ToolClient,
