@@ -129,8 +129,17 @@ async def _execute_plan(plan: Plan, client: ToolClient, traj: Trajectory) -> Non
             texts.append(outcome.text)
 
 
-def _json(arguments: dict[str, Any] | str) -> str:
-    return arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+def answered_calls(executions: list[Execution]) -> list[dict[str, Any]]:
+    """One assistant message making these calls, then each call's result as a tool message: how a
+    plan's own calls read in a conversation (plan-only episodes, SFT rows)."""
+
+    def arguments(e: Execution) -> str:
+        return e.arguments if isinstance(e.arguments, str) else json.dumps(e.arguments, ensure_ascii=False)
+
+    calls = [{"id": e.call_id, "type": "function", "function": {"name": e.name, "arguments": arguments(e)}}
+             for e in executions]  # fmt: skip
+    results = [{"role": "tool", "tool_call_id": e.call_id, "name": e.name, "content": e.result} for e in executions]
+    return [{"role": "assistant", "content": None, "tool_calls": calls}, *results]
 
 
 def _planned_conversation(scenario: Scenario, plan: Plan, traj: Trajectory) -> None:
@@ -146,11 +155,7 @@ def _planned_conversation(scenario: Scenario, plan: Plan, traj: Trajectory) -> N
             return
         done = [e for _, e in zip(turn.calls, executions, strict=False)]
         for step in [[e] for e in done] if scenario.kind == "multi_step" else [done]:  # a chain: call by call
-            calls = [{"id": e.call_id, "type": "function",
-                      "function": {"name": e.name, "arguments": _json(e.arguments)}} for e in step]  # fmt: skip
-            traj.messages.append({"role": "assistant", "content": None, "tool_calls": calls})
-            traj.messages += [{"role": "tool", "tool_call_id": e.call_id, "name": e.name, "content": e.result}
-                              for e in step]  # fmt: skip
+            traj.messages += answered_calls(step)
 
 
 async def _with_tools(scenario: Scenario, agents: Agents, limits: Limits, traj: Trajectory, client: ToolClient,

@@ -88,13 +88,14 @@ def topic_words(tool: ToolSpec) -> frozenset[str]:
     return frozenset(topic_text(tool).split())
 
 
-def unfit_neighbours(needed: ToolSpec, tools: Sequence[ToolSpec]) -> list[ToolSpec]:
+def unfit_neighbours(needed: ToolSpec, tools: Sequence[ToolSpec],
+                     topics: Sequence[frozenset[str]] | None = None) -> list[ToolSpec]:  # fmt: skip
     """Tools of `needed`'s domain whose topic words overlap its own at most `NEAR_OVERLAP`
-    (Jaccard): close enough to tempt a call, too far to serve the request."""
+    (Jaccard): close enough to tempt a call, too far to serve the request. `topics`: the tools'
+    topic words, in order, when the caller keeps them (a curated domain holds thousands of tools)."""
     mine = topic_words(needed)
     out = []
-    for tool in tools:
-        theirs = topic_words(tool)
+    for tool, theirs in zip(tools, topics if topics is not None else map(topic_words, tools), strict=True):
         union = mine | theirs
         if tool.name != needed.name and union and len(mine & theirs) / len(union) <= NEAR_OVERLAP:
             out.append(tool)
@@ -109,6 +110,7 @@ class ScenarioSampler:
             raise UserError("scenarios: no toolset has any tool to sample from")
         self.distractors = distractors
         self.near_irrelevance = near_irrelevance
+        self.topics: dict[str, list[frozenset[str]]] = {}  # toolset -> its tools' topic words, computed once
         self.seed = seed
         self.prefix = prefix  # scenario ids: PREFIX{seed}-{index}
         self.personas = list(personas) or ["a busy professional"]
@@ -176,7 +178,9 @@ class ScenarioSampler:
         needed = rng.choice(toolset.tools)
         others = [t for ts in self.toolsets if ts.name != toolset.name for t in ts.tools]
         if not others or (self.near_irrelevance and rng.random() < self.near_irrelevance):
-            others = unfit_neighbours(needed, toolset.tools) or others
+            if toolset.name not in self.topics:
+                self.topics[toolset.name] = [topic_words(t) for t in toolset.tools]
+            others = unfit_neighbours(needed, toolset.tools, self.topics[toolset.name]) or others
         if not others:  # one toolset of near-identical tools: whatever else it has
             others = [t for t in toolset.tools if t.name != needed.name]
         offered = rng.sample(others, min(max(1, self.distractors), len(others)))

@@ -20,16 +20,7 @@ from inftool.gates.records import GatedTrajectory
 from inftool.lm.constrained import plain_messages
 from inftool.lm.records import ChatRequest
 from inftool.rollout import Trajectory
-from inftool.rollout.records import Execution
-
-
-def _call_message(executions: list[Execution]) -> dict[str, Any]:
-    def arguments(e: Execution) -> str:
-        return e.arguments if isinstance(e.arguments, str) else json.dumps(e.arguments, ensure_ascii=False)
-
-    calls = [{"id": e.call_id, "type": "function", "function": {"name": e.name, "arguments": arguments(e)}}
-             for e in executions]  # fmt: skip
-    return {"role": "assistant", "content": None, "tool_calls": calls}
+from inftool.rollout.episode import answered_calls
 
 
 def _plan_row(traj: Trajectory, messages: list[dict[str, Any]], calls: list[dict[str, Any]], answer: str = "") -> dict:
@@ -58,9 +49,7 @@ def planned_decisions(item: GatedTrajectory) -> list[dict[str, Any]]:
         done, executions = executions[: len(turn.calls)], executions[len(turn.calls) :]
         for step in [[e] for e in done] if kind == "multi_step" else [done]:
             rows.append(_plan_row(traj, messages, [{"name": e.name, "arguments": e.arguments} for e in step]))
-            tool_messages = [{"role": "tool", "tool_call_id": e.call_id, "name": e.name, "content": e.result}
-                             for e in step]  # fmt: skip
-            messages = [*messages, _call_message(step), *tool_messages]
+            messages = [*messages, *answered_calls(step)]
         messages = [*messages, {"role": "assistant", "content": "Done."}]
     return rows
 
