@@ -4,12 +4,15 @@ throughput against an instant loopback endpoint.
     python bench/lm.py                       # both parts
     python bench/lm.py --part embedded|openai
     python bench/lm.py --part build --wheels PORTABLE.whl NATIVE.whl   # llama.cpp builds side by side
+    python bench/lm.py --part threads        # decoding on every core vs llama-cpp-python's default
 
 Targets (issue 3): embedded tokens/s >= 0.9 x raw llama-cpp-python on the same prompts;
 openai backend >= 500 calls/s at concurrency 64 on 2 cores. `--part build` (issue 14) times raw
 llama-cpp-python from each wheel (installed into a temporary folder, run in its own process,
 rounds alternating so machine load hits both alike) and prints each build's prompt and decode
-tokens/s against the last wheel given (the anchor: a native build).
+tokens/s against the last wheel given (the anchor: a native build). `--part threads` times raw
+llama-cpp-python decoding with its own default thread count (half the cores: the anchor) and with
+every core (the embedded backend's default since issue 13), rounds alternating.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from inftool.config import EmbeddedLMConfig, OpenAILMConfig, RetryConfig
 from inftool.lm import ChatRequest, build_client
+from inftool.lm.embedded import usable_cores
 from inftool.lm.loopback import free_port
 
 PROMPTS = [
@@ -42,7 +46,9 @@ def bench_embedded(max_tokens: int, rounds: int) -> list[tuple[str, str]]:
 
     cfg = EmbeddedLMConfig(temperature=0.0, max_tokens=max_tokens, n_ctx=2048)
     ours = build_client("assistant", cfg)  # raw runs the same file: the requantized default
-    raw = Llama(model_path=str(ours.engine.model.path), n_ctx=2048, n_batch=cfg.n_batch, seed=0, verbose=False)
+    threads = usable_cores()  # as the embedded backend runs it
+    raw = Llama(model_path=str(ours.engine.model.path), n_ctx=2048, n_batch=cfg.n_batch, seed=0, verbose=False,
+                n_threads=threads, n_threads_batch=threads)  # fmt: skip
     totals = {"raw": [0, 0.0], "inftool": [0, 0.0]}
     for _ in range(rounds):
         for prompt in PROMPTS:
@@ -115,6 +121,31 @@ def bench_builds(wheels: list[str], rounds: int) -> list[tuple[str, str]]:
     return rows
 
 
+def bench_threads(rounds: int, max_tokens: int) -> list[tuple[str, str]]:
+    from llama_cpp import Llama
+
+    model = str(build_client("assistant", EmbeddedLMConfig()).engine.model.path)
+    cores = usable_cores()
+    llamas = {"default": Llama(model_path=model, n_ctx=2048, seed=0, verbose=False),
+              "all": Llama(model_path=model, n_ctx=2048, seed=0, verbose=False, n_threads=cores,
+                           n_threads_batch=cores)}  # fmt: skip
+    seconds = {name: 0.0 for name in llamas}
+    prompt = llamas["all"].tokenize(PROMPTS[0].encode())
+    for _ in range(rounds):
+        for name, llm in llamas.items():
+            llm.reset()
+            llm.eval(prompt)
+            start = time.perf_counter()
+            for _ in range(max_tokens):  # greedy decoding, token by token, as a constrained call decodes
+                llm.eval([llm.sample(temp=0.0)])
+            seconds[name] += time.perf_counter() - start
+    tps = {name: rounds * max_tokens / s for name, s in seconds.items()}
+    threads = {"default": llamas["default"].n_threads, "all": cores}
+    return [(f"decode tokens/s, {threads[name]} thread(s) ({name})", f"{tps[name]:.1f}") for name in llamas] + [
+        ("ratio every core / default", f"{tps['all'] / tps['default']:.2f}")
+    ]
+
+
 def bench_openai(calls: int) -> list[tuple[str, str]]:
     port = free_port()
     server = subprocess.Popen(
@@ -156,7 +187,7 @@ def bench_openai(calls: int) -> list[tuple[str, str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=["embedded", "openai", "build", "all"], default="all")
+    parser.add_argument("--part", choices=["embedded", "openai", "build", "threads", "all"], default="all")
     parser.add_argument("--wheels", nargs="+", default=[], help="--part build: llama-cpp-python wheels, anchor last")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=2)
@@ -165,6 +196,8 @@ def main() -> None:
     rows = []
     if args.part == "build":
         rows += bench_builds(args.wheels, args.rounds)
+    if args.part == "threads":
+        rows += bench_threads(args.rounds * 3, args.max_tokens * 2)
     if args.part in ("embedded", "all"):
         rows += bench_embedded(args.max_tokens, args.rounds)
     if args.part in ("openai", "all"):

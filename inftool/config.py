@@ -337,7 +337,12 @@ class EmbeddedLMConfig(StrictModel):
         "llama.cpp's repacked CPU kernels process prompts ~2x faster in q8_0 than in the shipped Q4_1; null = as is",
     )
     n_ctx: PositiveInt = Field(4096, le=1_048_576)
-    n_threads: PositiveInt | None = Field(None, le=1024)
+    n_threads: PositiveInt | None = Field(
+        None,
+        le=1024,
+        description="CPU threads for prompts and decoding; null = every core (llama-cpp-python's own "
+        "default decodes on half of them: 1.6x slower on 2 cores, bench/lm.py --part threads)",
+    )
     n_batch: PositiveInt = Field(512, le=65_536)
     flash_attn: bool = Field(True, description="llama.cpp's fused attention: ~4 % faster on CPU, same outputs")
     seed: int = 0

@@ -11,6 +11,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+from inftool.agents.assistant import Assistant
 from inftool.eval import CATEGORIES, MULTI_TURN, NON_LIVE, accuracy_table, bfcl_summary, evaluate_bfcl, official
 from inftool.eval.bfcl import sample
 from inftool.eval.multi_turn import class_docs
@@ -122,6 +123,27 @@ def test_oracle_scores_full_marks_by_bfcls_checker_and_results_are_per_item(tmp_
     summary = bfcl_summary(accuracy)
     assert summary["must_call"]["non_live"] == 1.0 and accuracy.called["irrelevance"] == 0.0
     assert "mean" in accuracy_table(accuracy) and "must-call 100.0%" in accuracy_table(accuracy)
+
+
+class Recording(Silent):
+    def __init__(self) -> None:
+        super().__init__({})
+        self.requests: list[ChatRequest] = []
+
+    def complete(self, request: ChatRequest) -> ChatResult:
+        self.requests.append(request)
+        return super().complete(request)
+
+
+def test_items_start_with_the_policys_own_system_prompt_and_text_answers_are_not_decoded(tmp_path: Path):
+    default, optimized = Recording(), Recording()
+    evaluate_bfcl(RoleClient("assistant", default), ["simple_python"], tmp_path / "a.jsonl", limit=2, progress=False)
+    evaluate_bfcl(RoleClient("assistant", optimized), ["simple_python"], tmp_path / "b.jsonl", limit=2,
+                  progress=False, system="Call functions. Be brief.")  # fmt: skip
+    # the default is the Assistant's prompt, the one its SFT rows show (train.data keeps the episode's system turn)
+    assert {r.messages[0]["content"] for r in default.requests} == {Assistant().system_prompt}
+    assert {r.messages[0]["content"] for r in optimized.requests} == {"Call functions. Be brief."}
+    assert {r.answer_max_chars for r in default.requests} == {0}
 
 
 def test_a_model_that_never_calls_passes_irrelevance_only_and_must_call_shows_it(tmp_path: Path):

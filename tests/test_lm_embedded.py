@@ -158,3 +158,17 @@ def test_default_model_runs_requantized_once():
     assert requantized(default_model_path(), "q8_0") == first and first.stat().st_mtime_ns == mtime
     model = load_model(CFG)
     assert model.path == first and model.llama.metadata["general.file_type"] == "7"  # LLAMA_FTYPE_MOSTLY_Q8_0
+
+
+def test_a_text_answer_stops_at_its_budget(client, monkeypatch):
+    import inftool.lm.embedded as embedded
+
+    real = embedded.tool_call_schema
+    # only the text branch of the real schema: SmolLM2 calls a function on nearly any request with tools
+    monkeypatch.setattr(embedded, "tool_call_schema", lambda *a, **k: real(*a, **k)["anyOf"][1])
+    tools = json.loads((SPECS / "finance.openai.json").read_text())
+    chat = [{"role": "user", "content": "Write me a long poem about the sea, please."}]
+    free, capped = (client.complete(ChatRequest(messages=chat, tools=tools, temperature=0.0, max_tokens=64,
+                                                answer_max_chars=m)) for m in (None, 0))  # fmt: skip
+    assert len(free.content or "") > 20 and free.completion_tokens > 20
+    assert capped.content == "" and not capped.tool_calls and capped.completion_tokens < 8

@@ -7,6 +7,7 @@ from inftool.eval.bfcl import (
     LIVE,
     MULTI_TURN,
     NON_LIVE,
+    SYSTEM,
     Scores,
     accuracy_table,
     bfcl_record,
@@ -15,5 +16,5 @@ from inftool.eval.bfcl import (
 )
 from inftool.eval.rescore import rescore_bfcl
 
-__all__ = ["CATEGORIES", "LIVE", "MULTI_TURN", "NON_LIVE", "Scores", "accuracy_table", "bfcl_record", "bfcl_summary",
-           "evaluate_bfcl", "rescore_bfcl"]  # fmt: skip
+__all__ = ["CATEGORIES", "LIVE", "MULTI_TURN", "NON_LIVE", "SYSTEM", "Scores", "accuracy_table", "bfcl_record",
+           "bfcl_summary", "evaluate_bfcl", "rescore_bfcl"]  # fmt: skip

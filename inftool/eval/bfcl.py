@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from inftool.agents.signatures import AssistantTurn
 from inftool.errors import UserError
 from inftool.eval import official
 from inftool.eval.runner import gather_bounded
@@ -36,9 +37,14 @@ LIVE = ("live_simple", "live_multiple", "live_parallel", "live_parallel_multiple
 MULTI_TURN = ("multi_turn_base", "multi_turn_miss_func", "multi_turn_miss_param", "multi_turn_long_context")
 CATEGORIES = (*NON_LIVE, *LIVE, *MULTI_TURN)
 SINGLE_TURN = (*NON_LIVE, *LIVE)
+# A single-turn item's text answer is neither scored nor saved: the constrained decoder stops it at once
+# (`{"answer": ""}`) instead of decoding up to ~100 tokens the verdict never reads.
+TEXT_ANSWER_CHARS = 0
 MUST_CALL = {"non_live": tuple(c for c in NON_LIVE if c != "irrelevance"),
              "live": tuple(c for c in LIVE if c != "live_irrelevance")}  # fmt: skip
-SYSTEM = "You are a helpful assistant that can call functions. Call the functions the request needs, or answer in text."
+# The policy's own system prompt (what its training rows show): a model trained on one prompt and examined under
+# another is examined on the prompt change too. A run's (optimized) prompt is passed to `evaluate_bfcl`.
+SYSTEM = AssistantTurn.instructions
 
 
 @dataclass
@@ -86,19 +92,20 @@ def sample(category: str, limit: int | None, seed: int) -> list[tuple[dict, dict
 
 
 async def evaluate_item(client: RoleClient, category: str, entry: dict, answer: dict | None,
-                        max_steps: int = 4) -> ItemResult:  # fmt: skip
+                        max_steps: int = 4, system: str = SYSTEM) -> ItemResult:  # fmt: skip
     if category.startswith("multi_turn"):
         from inftool.eval.multi_turn import evaluate_multi_turn
 
         assert answer is not None
-        passed, reason, calls = await evaluate_multi_turn(client, SYSTEM, entry, answer["ground_truth"], max_steps)
+        passed, reason, calls = await evaluate_multi_turn(client, system, entry, answer["ground_truth"], max_steps)
         return ItemResult(entry["id"], category, passed, reason, calls)
     functions = official.offered_functions(entry["function"], category)
     tools = bfcl_tools(functions)
     schema = [t.model_copy(update={"name": official.fc_name(n)}).openai_tool() for n, t in tools.items()]
-    messages = [{"role": "system", "content": SYSTEM}, *entry["question"][0]]
+    messages = [{"role": "system", "content": system}, *entry["question"][0]]
+    request = ChatRequest(messages=messages, tools=schema, temperature=0.0, answer_max_chars=TEXT_ANSWER_CHARS)
     try:
-        result = await client.acomplete(ChatRequest(messages=messages, tools=schema, temperature=0.0))
+        result = await client.acomplete(request)
     except LMCallError as exc:
         return ItemResult(entry["id"], category, False, f"LM failure: {exc.reason}", [])
     # as saved (JSON), so a re-score of the file sees exactly what was scored
@@ -108,16 +115,17 @@ async def evaluate_item(client: RoleClient, category: str, entry: dict, answer: 
 
 
 def evaluate_bfcl(client: RoleClient, categories: Sequence[str], out_path: Path, limit: int | None = None,
-                  seed: int = 0, concurrency: int = 4, progress: bool = True,
-                  max_steps: int = 4) -> Scores:  # fmt: skip
-    """Accuracy per category (with items and calls made); every item's result goes to `out_path` (JSONL)."""
+                  seed: int = 0, concurrency: int = 4, progress: bool = True, max_steps: int = 4,
+                  system: str = SYSTEM) -> Scores:  # fmt: skip
+    """Accuracy per category (with items and calls made); every item's result goes to `out_path` (JSONL).
+    `system` is the system prompt every item starts with: the evaluated policy's own."""
     unknown = sorted(set(categories) - set(CATEGORIES))
     if unknown:
         raise UserError(f"eval.categories: unknown BFCL category {unknown} (allowed: {', '.join(CATEGORIES)})")
     work = [(c, entry, answer) for c in categories for entry, answer in sample(c, limit, seed)]
 
     async def run(item: tuple[str, dict, dict | None]) -> ItemResult:
-        return await evaluate_item(client, *item, max_steps)
+        return await evaluate_item(client, *item, max_steps, system)
 
     results = asyncio.run(gather_bounded(work, run, concurrency, "BFCL", progress))
     write_results(results, out_path)

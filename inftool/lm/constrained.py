@@ -108,13 +108,17 @@ def clamp_to_schema(value: Any, schema: Any, depth: int = 0) -> Any:
 
 
 def tool_call_schema(
-    tools: list[dict[str, Any]], max_calls: int = 4, allow_text: bool = True, max_tokens: int | None = None
+    tools: list[dict[str, Any]],
+    max_calls: int = 4,
+    allow_text: bool = True,
+    max_tokens: int | None = None,
+    answer_max_chars: int = 600,
 ) -> dict[str, Any]:
     """Output schema for "call some of these tools, or answer in text".
 
     `{"tool_calls": [{"name": <const>, "arguments": <that tool's schema>}, ...]}` or
-    `{"answer": "..."}` when `allow_text`. With `max_tokens`, strings are bounded so that one
-    complete call fits the budget.
+    `{"answer": "..."}` (at most `answer_max_chars`) when `allow_text`. With `max_tokens`, strings
+    are bounded so that one complete call fits the budget.
     """
     options = []
     for tool in tools:
@@ -147,7 +151,7 @@ def tool_call_schema(
         return calls
     answer = {
         "type": "object",
-        "properties": {"answer": {"type": "string", "maxLength": 600}},
+        "properties": {"answer": {"type": "string", "maxLength": answer_max_chars}},
         "required": ["answer"],
         "additionalProperties": False,
     }

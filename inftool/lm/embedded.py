@@ -48,8 +48,9 @@ class LoadedModel:
         from llama_cpp.llama_chat_format import CHATML_CHAT_TEMPLATE, Jinja2ChatFormatter
 
         self.path = path
+        threads = cfg.n_threads or usable_cores()  # llama-cpp-python's default decodes on half of them
         self.llama = Llama(
-            model_path=str(path), n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, n_threads_batch=cfg.n_threads,
+            model_path=str(path), n_ctx=cfg.n_ctx, n_threads=threads, n_threads_batch=threads,
             n_batch=cfg.n_batch, flash_attn=cfg.flash_attn, seed=cfg.seed, verbose=False,
         )  # fmt: skip
         self.lock = threading.Lock()
@@ -76,6 +77,11 @@ class LoadedModel:
         """The chat template applied and tokenized, as `create_chat_completion` does it."""
         formatted = self.chat_template(messages=messages)
         return self.llama.tokenize(formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 _MODELS: dict[tuple[Any, ...], LoadedModel] = {}
@@ -147,7 +153,9 @@ class EmbeddedEngine:
         max_tokens = request.max_tokens or self.cfg.max_tokens
         if request.tools and request.tool_choice != "none":  # strings bounded so one whole call fits max_tokens
             allow_text = request.tool_choice != "required"
-            schema = tool_call_schema(request.tools, allow_text=allow_text, max_tokens=max_tokens)
+            answer_chars = 600 if request.answer_max_chars is None else request.answer_max_chars
+            schema = tool_call_schema(request.tools, allow_text=allow_text, max_tokens=max_tokens,
+                                      answer_max_chars=answer_chars)  # fmt: skip
         temperature = self.cfg.temperature if request.temperature is None else request.temperature
         messages = plain_messages(request)
         with self.model.lock:

@@ -34,6 +34,9 @@ class ChatRequest(BaseModel):
     max_tokens: int | None = None
     seed: int | None = None
     stop: list[str] | None = None
+    # With tools: the longest text answer, in characters, for a caller that scores the calls alone (BFCL's
+    # single-turn items); a backend that constrains its output (embedded) stops the text there, others ignore it.
+    answer_max_chars: int | None = Field(None, ge=0)
 
 
 class ChatResult(BaseModel):

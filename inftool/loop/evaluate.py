@@ -21,13 +21,16 @@ from inftool.rollout import Agents
 from inftool.specs import Toolset
 
 
-def evaluate_bfcl_step(config: InftoolConfig, client: Any, out_dir: Path) -> dict[str, float]:
-    """BFCL accuracy of `client` per configured category; per-item results in OUT/bfcl.jsonl."""
-    from inftool.eval import accuracy_table, evaluate_bfcl
+def evaluate_bfcl_step(
+    config: InftoolConfig, client: Any, out_dir: Path, system: str | None = None
+) -> dict[str, float]:
+    """BFCL accuracy of `client` per configured category, under the policy's system prompt `system`
+    (default: the Assistant's own); per-item results in OUT/bfcl.jsonl."""
+    from inftool.eval import SYSTEM, accuracy_table, evaluate_bfcl
 
     cfg = config.eval
     accuracy = evaluate_bfcl(client, cfg.categories, out_dir / "bfcl.jsonl", cfg.limit, cfg.seed, cfg.concurrency,
-                             max_steps=cfg.multi_turn_steps)  # fmt: skip
+                             max_steps=cfg.multi_turn_steps, system=system or SYSTEM)  # fmt: skip
     print(accuracy_table(accuracy))
     return accuracy
 
@@ -56,10 +59,10 @@ class Evaluator:
         from inftool.eval import bfcl_summary
 
         record: dict[str, Any] = {"assistant": lms["assistant"].client.engine.name}
-        if config.eval.categories:
-            bfcl = evaluate_bfcl_step(config, lms["assistant"].client, out_dir)
-            record["bfcl"], record["bfcl_summary"] = bfcl, bfcl_summary(bfcl)
         agents = build_agents(config, lms)
+        if config.eval.categories:  # under the prompt the policy runs (and is trained) with, optimized or not
+            bfcl = evaluate_bfcl_step(config, lms["assistant"].client, out_dir, agents.assistant.system_prompt)
+            record["bfcl"], record["bfcl_summary"] = bfcl, bfcl_summary(bfcl)
         items = self.heldout(agents)
         if items:
             results = score_heldout(items, agents.assistant, out_dir / "heldout.jsonl", config.eval.concurrency,
