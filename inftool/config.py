@@ -101,6 +101,9 @@ class ScenariosConfig(StrictModel):
     distractors: NonNegativeInt = Field(2, le=64)
     # irrelevance items offering a same-domain tool on another topic (BFCL's kind), not another domain's tools
     near_irrelevance: float = Field(0.5, ge=0, le=1)
+    # multiple / parallel_multiple items whose distractors are the domain's tools closest in topic to the target
+    # that still cannot serve it (BFCL's kind: `gdp_by_state_year` beside `population_by_state_year`), not random ones
+    near_distractors: float = Field(0.0, ge=0, le=1)
     personas: list[str] = Field(default_factory=lambda: ["a busy professional"])
 
     @field_validator("weights")

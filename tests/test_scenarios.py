@@ -75,6 +75,28 @@ def test_near_irrelevance_offers_a_same_domain_tool_on_another_topic(toolsets):
                for s in far for t in s.offered)  # fmt: skip
 
 
+def test_near_distractors_are_the_closest_tools_that_cannot_serve_the_request(toolsets):
+    from inftool.scenarios.sampler import NEAR_OVERLAP, nearest_unfit, topic_words
+
+    def overlap(a, b) -> float:
+        return len(topic_words(a) & topic_words(b)) / len(topic_words(a) | topic_words(b))
+
+    near = ScenarioSampler(toolsets, distractors=1, seed=5, near_distractors=1.0).sample(40, {"multiple": 1})
+    chosen = 0
+    for s in near:
+        home = next(ts for ts in toolsets if any(t.name == s.targets[0] for t in ts.tools))
+        target = home.tool(s.targets[0])
+        (distractor,) = [t for t in s.offered if t.name != target.name]
+        closest = nearest_unfit(target, home.tools, k=4)
+        if closest:  # a tool on a near topic exists: it is offered, never one that could serve the request
+            chosen += 1
+            assert distractor in closest and 0 < overlap(target, distractor) <= NEAR_OVERLAP
+    assert chosen >= 10  # the example specs hold such neighbours for most tools
+    random_draws = ScenarioSampler(toolsets, distractors=1, seed=5).sample(40, {"multiple": 1})
+    mean = lambda items: sum(overlap(*[t for t in s.offered]) for s in items) / len(items)  # noqa: E731
+    assert mean(near) > mean(random_draws)
+
+
 def test_chains_match_output_fields_to_required_arguments(toolsets):
     travel = next(ts for ts in toolsets if ts.name == "travel")
     links = {(c.source, c.source_field, c.target, c.target_argument) for c in find_chains(travel.tools)}

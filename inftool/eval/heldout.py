@@ -45,9 +45,11 @@ class HeldoutResult(BaseModel):
 
 def build_heldout(toolsets: Sequence[Toolset], user: UserSimulator, system_prompt: str, n: int, seed: int,
                   weights: dict[str, float], distractors: int = 2, personas: Sequence[str] = (),
-                  concurrency: int = 2, near_irrelevance: float = 0.0) -> list[HeldoutItem]:  # fmt: skip
+                  concurrency: int = 2, near_irrelevance: float = 0.0,
+                  near_distractors: float = 0.0) -> list[HeldoutItem]:  # fmt: skip
     """`n` held-out items; a scenario whose plan fails is replaced by none (the set may be shorter)."""
-    sampler = ScenarioSampler(toolsets, distractors, seed, personas, prefix="h", near_irrelevance=near_irrelevance)
+    sampler = ScenarioSampler(toolsets, distractors, seed, personas, prefix="h", near_irrelevance=near_irrelevance,
+                              near_distractors=near_distractors)  # fmt: skip
     scenarios = sampler.sample(n, weights)
 
     async def plan(scenario: Scenario) -> HeldoutItem | None:

@@ -50,7 +50,7 @@ class Evaluator:
                 return build_heldout(self.toolsets, agents.user, agents.assistant.system_prompt, cfg.items, cfg.seed,
                                      config.scenarios.weights, config.scenarios.distractors,
                                      config.scenarios.personas, config.synthesis.concurrency,
-                                     config.scenarios.near_irrelevance)  # fmt: skip
+                                     config.scenarios.near_irrelevance, config.scenarios.near_distractors)  # fmt: skip
 
             self.items = load_or_build_heldout(self.run_dir / "heldout" / "items.jsonl", build) if cfg.items else []
         return self.items

@@ -42,7 +42,8 @@ def optimize_step(config: InftoolConfig, toolsets: list[Toolset], lms: dict[str,
 
     cfg, agents = config.optimize, build_agents(config, lms)
     sampler = ScenarioSampler(toolsets, config.scenarios.distractors, config.seed + 777, config.scenarios.personas,
-                              prefix="o", near_irrelevance=config.scenarios.near_irrelevance)  # fmt: skip
+                              prefix="o", near_irrelevance=config.scenarios.near_irrelevance,
+                              near_distractors=config.scenarios.near_distractors)  # fmt: skip
     scenarios = sampler.sample(cfg.examples, config.scenarios.weights)
     limits = Limits.of(config.synthesis)
     trainees: dict[str, Any] = {}

@@ -28,7 +28,8 @@ def round_scenarios(config: InftoolConfig, toolsets: list[Toolset], index: int, 
     """Each round samples with its own seed; the previous round's variations come first."""
     scenarios = config.scenarios
     sampler = ScenarioSampler(toolsets, scenarios.distractors, config.seed + 1000 * index, scenarios.personas,
-                              near_irrelevance=scenarios.near_irrelevance)  # fmt: skip
+                              near_irrelevance=scenarios.near_irrelevance,
+                              near_distractors=scenarios.near_distractors)  # fmt: skip
     fresh = max(0, config.synthesis.episodes - len(inputs.variations))
     return [*inputs.variations, *sampler.sample(fresh, inputs.weights, inputs.domain_weights)][
         : config.synthesis.episodes

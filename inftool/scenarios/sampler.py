@@ -1,9 +1,11 @@
 """Scenario sampling: the kind mix from config weights, then tools per kind, all seeded.
 
-- `multiple` adds distractors; `irrelevance` offers tools that cannot serve the request: with
-  probability `near_irrelevance` tools of the same domain on another topic (BFCL's kind: a BMI
-  calculator for a triangle's area), otherwise tools of other toolsets (or domains); `multi_step`
-  needs a chain where one tool's output feeds another's input, found by matching field names and
+- `multiple` adds distractors: with probability `near_distractors` the domain's tools closest in
+  topic to the target that still cannot serve it (BFCL's kind), otherwise random ones;
+  `irrelevance` offers tools that cannot serve the request: with probability `near_irrelevance`
+  tools of the same domain on another topic (BFCL's kind: a BMI calculator for a triangle's area),
+  otherwise tools of other toolsets (or domains); `multi_step` needs a chain where one tool's
+  output feeds another's input, found by matching field names and
   types across the schemas.
 """
 
@@ -88,28 +90,43 @@ def topic_words(tool: ToolSpec) -> frozenset[str]:
     return frozenset(topic_text(tool).split())
 
 
+def _overlaps(needed: ToolSpec, tools: Sequence[ToolSpec],
+              topics: Sequence[frozenset[str]] | None) -> list[tuple[float, ToolSpec]]:  # fmt: skip
+    mine = topic_words(needed)
+    out = []
+    for tool, theirs in zip(tools, topics if topics is not None else map(topic_words, tools), strict=True):
+        union = mine | theirs
+        if tool.name != needed.name and union:
+            out.append((len(mine & theirs) / len(union), tool))
+    return out
+
+
 def unfit_neighbours(needed: ToolSpec, tools: Sequence[ToolSpec],
                      topics: Sequence[frozenset[str]] | None = None) -> list[ToolSpec]:  # fmt: skip
     """Tools of `needed`'s domain whose topic words overlap its own at most `NEAR_OVERLAP`
     (Jaccard): close enough to tempt a call, too far to serve the request. `topics`: the tools'
     topic words, in order, when the caller keeps them (a curated domain holds thousands of tools)."""
-    mine = topic_words(needed)
-    out = []
-    for tool, theirs in zip(tools, topics if topics is not None else map(topic_words, tools), strict=True):
-        union = mine | theirs
-        if tool.name != needed.name and union and len(mine & theirs) / len(union) <= NEAR_OVERLAP:
-            out.append(tool)
-    return out
+    return [tool for overlap, tool in _overlaps(needed, tools, topics) if overlap <= NEAR_OVERLAP]
+
+
+def nearest_unfit(needed: ToolSpec, tools: Sequence[ToolSpec], topics: Sequence[frozenset[str]] | None = None,
+                  k: int = 8) -> list[ToolSpec]:  # fmt: skip
+    """The `k` tools sharing most topic words with `needed` that still cannot serve its request
+    (overlap above 0, at most `NEAR_OVERLAP`), closest first: BFCL's kind of distractor
+    (`us_history_population_by_state_year` beside `us_economy_gdp_by_state_year`)."""
+    near = [(overlap, tool) for overlap, tool in _overlaps(needed, tools, topics) if 0 < overlap <= NEAR_OVERLAP]
+    near.sort(key=lambda pair: -pair[0])  # stable: ties keep the domain's order, so a seed gives one draw
+    return [tool for _, tool in near[:k]]
 
 
 class ScenarioSampler:
     def __init__(self, toolsets: Sequence[Toolset], distractors: int = 2, seed: int = 0, personas: Sequence[str] = (),
-                 prefix: str = "s", near_irrelevance: float = 0.0):  # fmt: skip
+                 prefix: str = "s", near_irrelevance: float = 0.0, near_distractors: float = 0.0):  # fmt: skip
         self.toolsets = [ts for ts in toolsets if ts.tools]
         if not self.toolsets:
             raise UserError("scenarios: no toolset has any tool to sample from")
         self.distractors = distractors
-        self.near_irrelevance = near_irrelevance
+        self.near_irrelevance, self.near_distractors = near_irrelevance, near_distractors
         self.topics: dict[str, list[frozenset[str]]] = {}  # toolset -> its tools' topic words, computed once
         self.seed = seed
         self.prefix = prefix  # scenario ids: PREFIX{seed}-{index}
@@ -148,10 +165,26 @@ class ScenarioSampler:
         pool = [t for t in toolset.tools if t.name not in exclude]
         return rng.sample(pool, min(k, len(pool)))
 
+    def _topics(self, toolset: Toolset) -> list[frozenset[str]]:
+        if toolset.name not in self.topics:
+            self.topics[toolset.name] = [topic_words(t) for t in toolset.tools]
+        return self.topics[toolset.name]
+
     def _with_distractors(
-        self, targets: list[ToolSpec], toolset: Toolset, rng: random.Random, k: int
+        self, targets: list[ToolSpec], toolset: Toolset, rng: random.Random, k: int, near: bool = False
     ) -> list[ToolSpec]:
-        offered = targets + self._others(toolset, {t.name for t in targets}, rng, k)
+        """`targets` and `k` other tools of the domain, shuffled; with `near` (drawn with probability
+        `near_distractors`) the others are among the ones closest in topic to the first target
+        that cannot serve any target's request, then random ones if too few are."""
+        taken = {t.name for t in targets}
+        others: list[ToolSpec] = []
+        if near and self.near_distractors and rng.random() < self.near_distractors:
+            fits = [set(t.name for t in unfit_neighbours(t, toolset.tools, self._topics(toolset))) for t in targets[1:]]
+            close = [t for t in nearest_unfit(targets[0], toolset.tools, self._topics(toolset), 2 * k + 2)
+                     if all(t.name in fit for fit in fits)]  # fmt: skip
+            others = rng.sample(close, min(k, len(close)))
+        taken |= {t.name for t in others}
+        offered = targets + others + self._others(toolset, taken, rng, k - len(others))
         rng.shuffle(offered)
         return offered
 
@@ -165,12 +198,12 @@ class ScenarioSampler:
 
     def _multiple(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
         tool = rng.choice(toolset.tools)
-        offered = self._with_distractors([tool], toolset, rng, self.distractors)
+        offered = self._with_distractors([tool], toolset, rng, self.distractors, near=True)
         return {"offered": offered, "targets": [tool.name], "calls_per_target": [1]}
 
     def _parallel_multiple(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
         targets = rng.sample(toolset.tools, min(2, len(toolset.tools)))
-        offered = self._with_distractors(targets, toolset, rng, max(1, self.distractors - 1))
+        offered = self._with_distractors(targets, toolset, rng, max(1, self.distractors - 1), near=True)
         counts = rng.choice([[1, 1], [1, 2], [2, 1], [2, 2]])  # BFCL's parallel_multiple asks for 2 to 4 calls
         return {"offered": offered, "targets": [t.name for t in targets], "calls_per_target": counts[: len(targets)]}
 
@@ -178,9 +211,7 @@ class ScenarioSampler:
         needed = rng.choice(toolset.tools)
         others = [t for ts in self.toolsets if ts.name != toolset.name for t in ts.tools]
         if not others or (self.near_irrelevance and rng.random() < self.near_irrelevance):
-            if toolset.name not in self.topics:
-                self.topics[toolset.name] = [topic_words(t) for t in toolset.tools]
-            others = unfit_neighbours(needed, toolset.tools, self.topics[toolset.name]) or others
+            others = unfit_neighbours(needed, toolset.tools, self._topics(toolset)) or others
         if not others:  # one toolset of near-identical tools: whatever else it has
             others = [t for t in toolset.tools if t.name != needed.name]
         offered = rng.sample(others, min(max(1, self.distractors), len(others)))
