@@ -7,7 +7,14 @@ import json
 
 from inftool.gates.records import GatedTrajectory, GateResult
 from inftool.rollout.records import Execution
-from inftool.train.data import check_contamination, grpo_rows, sft_rows, varied_groups
+from inftool.train.data import (
+    by_kind_in_turn,
+    check_contamination,
+    grpo_rows,
+    reachable,
+    sft_rows,
+    varied_groups,
+)
 from tests.test_gates import BALANCE, PARALLEL, trajectory
 
 
@@ -63,6 +70,21 @@ def test_multi_step_plan_gives_one_decision_per_call_with_the_earlier_result():
 def test_no_zero_variance_group_reaches_grpo():
     groups = {"same-high": [1.0, 1.0, 1.0, 1.0], "varied": [0.0, 1.0, 0.4, 0.0], "same-low": [0.0] * 4, "one": [1.0]}
     assert varied_groups(groups) == ["varied"]
+
+
+def test_grpo_screens_the_kinds_in_turn_and_only_answers_it_can_finish():
+    def labelled(i: int, kind: str, calls: int) -> dict:
+        call = {"name": "get_account_balance", "arguments": {"account_id": f"ACC-{i}"}}
+        return {"id": f"{kind}-{i}", "label": json.dumps({"kind": kind, "calls": [call] * calls, "tools": []})}
+
+    rows = [labelled(i, "irrelevance", 0) for i in range(4)] + [labelled(i, "parallel", 3) for i in range(2)]
+    rows.append(labelled(9, "single", 1))
+    # a prefix (what max_prompts keeps) holds every kind, not four irrelevance rows first
+    assert [r["id"] for r in by_kind_in_turn(rows)[:3]] == ["irrelevance-0", "parallel-0", "single-9"]
+    assert sorted(r["id"] for r in by_kind_in_turn(rows)) == sorted(r["id"] for r in rows)
+    words = lambda row: len(json.dumps(json.loads(row["label"])["calls"]).split())  # noqa: E731  (a call: 5 words)
+    assert [r["id"] for r in reachable(rows, words, 8)] == [r["id"] for r in rows if "parallel" not in r["id"]]
+    assert reachable(rows, words, 15) == rows
 
 
 def test_schedule_picks_each_rounds_trainers_and_repeats_the_last():

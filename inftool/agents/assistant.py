@@ -27,10 +27,16 @@ class Assistant(dspy.Module):
         return self.turn.signature.instructions
 
     async def aforward(
-        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], seed: int | None = None
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        seed: int | None = None,
+        answer_max_chars: int | None = None,
     ) -> ChatResult:
+        """The policy's next message; `answer_max_chars` bounds a text answer where only calls count."""
         lm = self.turn.lm
         if not isinstance(lm, RoleLM):
             raise TypeError("the Assistant needs an inftool RoleLM (set_lm) to call tools natively")
-        request = ChatRequest(messages=messages, tools=tools or None, temperature=self.temperature, seed=seed)
+        request = ChatRequest(messages=messages, tools=tools or None, temperature=self.temperature, seed=seed,
+                              answer_max_chars=answer_max_chars)  # fmt: skip
         return await lm.client.acomplete(request)

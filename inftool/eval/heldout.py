@@ -90,7 +90,8 @@ def score_heldout(items: Sequence[HeldoutItem], assistant: Assistant, out_path: 
         base = {"id": item.id, "kind": scenario.kind, "domain": scenario.domain}
         tools = [t.openai_tool() for t in scenario.offered]
         try:
-            result = await assistant.acall(item.messages, tools, seed=seed)
+            # a first decision is scored by its calls alone: a text answer is not decoded past its start
+            result = await assistant.acall(item.messages, tools, seed=seed, answer_max_chars=0)
         except Exception as exc:
             return HeldoutResult(**base, passed=False, reason=f"assistant failed: {exc}"[:200], calls=[])
         calls = [(c.name, c.arguments) for c in result.tool_calls]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from inftool.data.export import decision_label
@@ -86,6 +86,25 @@ def sample_rows(rows: Iterable[dict[str, Any]], cap: int | None, seed: int) -> l
         elif (slot := rng.randrange(index + 1)) < cap:
             kept[slot] = (index, row)
     return [row for _, row in sorted(kept, key=lambda pair: pair[0])]
+
+
+def by_kind_in_turn(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows interleaved kind by kind (each kind's rows in their order), so any prefix holds the kinds
+    alike. GRPO screens and trains on a prefix: a prefix of one kind's groups (irrelevance, where a
+    text answer is the reward) taught a round-1 policy to answer in text everywhere (BFCL must-call
+    100 % -> 5.6 %)."""
+    queues: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        queues.setdefault(json.loads(row["label"]).get("kind", ""), []).append(row)
+    longest = max((len(q) for q in queues.values()), default=0)
+    return [q[i] for i in range(longest) for q in queues.values() if i < len(q)]
+
+
+def reachable(rows: Iterable[dict[str, Any]], completion_tokens: Callable[[dict[str, Any]], int],
+              max_new_tokens: int) -> list[dict[str, Any]]:  # fmt: skip
+    """The rows whose right answer fits `max_new_tokens`: a sampled answer cut at the limit scores 0,
+    so a longer one teaches GRPO only to be short (to answer in text)."""
+    return [row for row in rows if completion_tokens(row) <= max_new_tokens]
 
 
 def varied_groups(rewards: dict[str, list[float]], min_std: float = 1e-6) -> list[str]:

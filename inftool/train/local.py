@@ -178,13 +178,17 @@ def local_grpo(rows: list[dict[str, Any]], cfg: LocalGRPOConfig, weights: Reward
     from trl import GRPOConfig, GRPOTrainer
 
     from inftool.gates.reward import GatedReward
-    from inftool.train.data import varied_groups
+    from inftool.train.data import by_kind_in_turn, reachable, varied_groups
 
     if not rows:
         raise UserError("trainer: no hard decision points to practise on (see the gate summary)")
     model, tokenizer = _load(base_checkpoint(cfg.base, cache_dir))
     reward = GatedReward(names=weights.names, arguments=weights.arguments)
-    screened = rows[: cfg.max_prompts * 2]
+    fits = reachable(rows, lambda row: len(tokenizer(sft_completion(row)["content"]).input_ids) + 1, cfg.max_new_tokens)
+    if len(fits) < len(rows):
+        print(f"trainer: {len(rows) - len(fits)} of {len(rows)} hard decision points need more than "
+              f"trainer.max_new_tokens={cfg.max_new_tokens} tokens to answer right; left out")  # fmt: skip
+    screened = by_kind_in_turn(fits)[: cfg.max_prompts * 2]
     groups = sample_groups(model, tokenizer, screened, reward, cfg, seed)
     screened_rewards = {prompt_id: g.rewards for prompt_id, g in groups.items()}
     kept = set(varied_groups(screened_rewards))
