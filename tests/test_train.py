@@ -56,6 +56,7 @@ def test_local_grpo_two_steps_changes_weights_and_the_hf_backend_loads_it(tmp_pa
     # the trainer scored the screened groups themselves: no step saw a group whose rewards were all equal
     assert result.reward_stds and all(std > 0 for std in result.reward_stds)
     assert sum(len(set(g)) > 1 for g in result.screened_groups.values()) == result.rows
+    assert result.varied_by_kind == {"single": [result.rows, len(result.screened_groups)]}
     assert (first_weight(result.checkpoint) - before).abs().max().item() > 0
     client = build_client("assistant", HFLMConfig(path=str(result.checkpoint), temperature=0.0, max_tokens=16))
     out = client.complete(ChatRequest(messages=[{"role": "user", "content": "Say hello."}]))

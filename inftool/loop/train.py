@@ -57,7 +57,8 @@ def train_step(config: InftoolConfig, items: Iterable[GatedTrajectory], round_di
             part = {"checkpoint": str(result.checkpoint), "steps": result.steps,
                     "seconds_per_step": result.seconds_per_step, "rewards": result.rewards,
                     "reward_stds": result.reward_stds, "losses": result.losses, "rows": result.rows,
-                    "tokens_per_second": result.tokens_per_second}  # fmt: skip
+                    "tokens_per_second": result.tokens_per_second,
+                    "varied_by_kind": result.varied_by_kind}  # fmt: skip
             record = {**{k: v for k, v in record.items() if k != "skipped"}, trainer.kind: part, **part}
     if record.get("skipped"):
         return record

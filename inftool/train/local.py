@@ -31,6 +31,7 @@ class TrainResult:
     losses: list[float] = field(default_factory=list)
     reward_stds: list[float] = field(default_factory=list)  # within-group reward std per logged step (GRPO)
     screened_groups: dict[str, list[float]] = field(default_factory=dict)  # prompt id -> sampled rewards
+    varied_by_kind: dict[str, list[int]] = field(default_factory=dict)  # GRPO: kind -> [groups varied, screened]
     rows: int = 0  # training rows the trainer drew from (GRPO: the prompts whose groups vary)
     tokens_per_second: float | None = None  # SFT: prompt + completion tokens trained on per second
 
@@ -192,8 +193,14 @@ def local_grpo(rows: list[dict[str, Any]], cfg: LocalGRPOConfig, weights: Reward
     groups = sample_groups(model, tokenizer, screened, reward, cfg, seed)
     screened_rewards = {prompt_id: g.rewards for prompt_id, g in groups.items()}
     kept = set(varied_groups(screened_rewards))
+    by_kind: dict[str, list[int]] = {}
+    for row in screened:
+        counts = by_kind.setdefault(json.loads(row["label"]).get("kind", "?"), [0, 0])
+        counts[0] += row["id"] in kept
+        counts[1] += 1
+    shown = ", ".join(f"{kind} {varied}/{n}" for kind, (varied, n) in by_kind.items())
     print(f"trainer: {len(kept)} of {len(screened)} prompts give a group whose rewards differ "
-          f"(group of {cfg.group_size}); the rest would teach GRPO nothing")  # fmt: skip
+          f"(group of {cfg.group_size}; {shown}); the rest would teach GRPO nothing")  # fmt: skip
     rows = [r for r in screened if r["id"] in kept][: cfg.max_prompts]
     if not rows:
         return None
@@ -218,7 +225,7 @@ def local_grpo(rows: list[dict[str, Any]], cfg: LocalGRPOConfig, weights: Reward
     stds = [entry["reward_std"] for entry in logs if "reward_std" in entry]
     checkpoint = _save(trainer, tokenizer, out_dir / "checkpoint")
     return TrainResult(checkpoint, steps, seconds, rewards, losses, reward_stds=stds, screened_groups=screened_rewards,
-                       rows=len(dataset))  # fmt: skip
+                       rows=len(dataset), varied_by_kind=by_kind)  # fmt: skip
 
 
 def sft_completion(row: dict[str, Any]) -> dict[str, str]:
