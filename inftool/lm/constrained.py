@@ -17,6 +17,7 @@ from inftool.lm.records import ChatRequest
 
 MAX_STRING = 160
 MAX_ARRAY = 8
+MAX_ANSWER = 600  # a text answer beside tools, unless the request bounds it (`ChatRequest.answer_max_chars`)
 FORMAT_PATTERNS = {
     "email": "^[a-z][a-z0-9._]{0,15}@[a-z][a-z0-9-]{1,12}[.](com|org|net|io|dev)$",
     "uri": "^https://[a-z][a-z0-9-]{1,15}[.](com|org|net|io)(/[a-z0-9_-]{1,12}){0,3}$",
@@ -112,12 +113,12 @@ def tool_call_schema(
     max_calls: int = 4,
     allow_text: bool = True,
     max_tokens: int | None = None,
-    answer_max_chars: int = 600,
+    answer_max_chars: int | None = None,
 ) -> dict[str, Any]:
     """Output schema for "call some of these tools, or answer in text".
 
     `{"tool_calls": [{"name": <const>, "arguments": <that tool's schema>}, ...]}` or
-    `{"answer": "..."}` (at most `answer_max_chars`) when `allow_text`. With `max_tokens`, strings
+    `{"answer": "..."}` (at most `answer_max_chars`, default `MAX_ANSWER`) when `allow_text`. With `max_tokens`, strings
     are bounded so that one complete call fits the budget.
     """
     options = []
@@ -151,7 +152,9 @@ def tool_call_schema(
         return calls
     answer = {
         "type": "object",
-        "properties": {"answer": {"type": "string", "maxLength": answer_max_chars}},
+        "properties": {
+            "answer": {"type": "string", "maxLength": MAX_ANSWER if answer_max_chars is None else answer_max_chars}
+        },
         "required": ["answer"],
         "additionalProperties": False,
     }

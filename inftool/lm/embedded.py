@@ -153,9 +153,8 @@ class EmbeddedEngine:
         max_tokens = request.max_tokens or self.cfg.max_tokens
         if request.tools and request.tool_choice != "none":  # strings bounded so one whole call fits max_tokens
             allow_text = request.tool_choice != "required"
-            answer_chars = 600 if request.answer_max_chars is None else request.answer_max_chars
             schema = tool_call_schema(request.tools, allow_text=allow_text, max_tokens=max_tokens,
-                                      answer_max_chars=answer_chars)  # fmt: skip
+                                      answer_max_chars=request.answer_max_chars)  # fmt: skip
         temperature = self.cfg.temperature if request.temperature is None else request.temperature
         messages = plain_messages(request)
         with self.model.lock:

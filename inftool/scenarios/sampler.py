@@ -179,9 +179,9 @@ class ScenarioSampler:
         taken = {t.name for t in targets}
         others: list[ToolSpec] = []
         if near and self.near_distractors and rng.random() < self.near_distractors:
-            fits = [set(t.name for t in unfit_neighbours(t, toolset.tools, self._topics(toolset))) for t in targets[1:]]
-            close = [t for t in nearest_unfit(targets[0], toolset.tools, self._topics(toolset), 2 * k + 2)
-                     if all(t.name in fit for fit in fits)]  # fmt: skip
+            close = nearest_unfit(targets[0], toolset.tools, self._topics(toolset), 2 * k + 2)
+            for other in targets[1:]:  # nor any other target's
+                close = unfit_neighbours(other, close)
             others = rng.sample(close, min(k, len(close)))
         taken |= {t.name for t in others}
         offered = targets + others + self._others(toolset, taken, rng, k - len(others))

@@ -88,14 +88,19 @@ def sample_rows(rows: Iterable[dict[str, Any]], cap: int | None, seed: int) -> l
     return [row for _, row in sorted(kept, key=lambda pair: pair[0])]
 
 
+def row_kind(row: dict[str, Any]) -> str:
+    """The scenario kind of a training row (its label says it)."""
+    return json.loads(row["label"]).get("kind", "?")
+
+
 def by_kind_in_turn(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows interleaved kind by kind (each kind's rows in their order), so any prefix holds the kinds
-    alike. GRPO screens and trains on a prefix: a prefix of one kind's groups (irrelevance, where a
-    text answer is the reward) taught a round-1 policy to answer in text everywhere (BFCL must-call
-    100 % -> 5.6 %)."""
+    alike. GRPO screens and trains on a prefix, which in store order can be one kind's groups
+    (irrelevance, where a text answer is the reward). Interleaving alone did not stop a cpu_loop GRPO
+    round from teaching text answers everywhere (see issue 13's note)."""
     queues: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        queues.setdefault(json.loads(row["label"]).get("kind", ""), []).append(row)
+        queues.setdefault(row_kind(row), []).append(row)
     longest = max((len(q) for q in queues.values()), default=0)
     return [q[i] for i in range(longest) for q in queues.values() if i < len(q)]
 
@@ -103,7 +108,7 @@ def by_kind_in_turn(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 def reachable(rows: Iterable[dict[str, Any]], completion_tokens: Callable[[dict[str, Any]], int],
               max_new_tokens: int) -> list[dict[str, Any]]:  # fmt: skip
     """The rows whose right answer fits `max_new_tokens`: a sampled answer cut at the limit scores 0,
-    so a longer one teaches GRPO only to be short (to answer in text)."""
+    so on a longer one only a short (text) answer can win its group."""
     return [row for row in rows if completion_tokens(row) <= max_new_tokens]
 
 

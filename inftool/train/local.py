@@ -179,7 +179,7 @@ def local_grpo(rows: list[dict[str, Any]], cfg: LocalGRPOConfig, weights: Reward
     from trl import GRPOConfig, GRPOTrainer
 
     from inftool.gates.reward import GatedReward
-    from inftool.train.data import by_kind_in_turn, reachable, varied_groups
+    from inftool.train.data import by_kind_in_turn, reachable, row_kind, varied_groups
 
     if not rows:
         raise UserError("trainer: no hard decision points to practise on (see the gate summary)")
@@ -195,7 +195,7 @@ def local_grpo(rows: list[dict[str, Any]], cfg: LocalGRPOConfig, weights: Reward
     kept = set(varied_groups(screened_rewards))
     by_kind: dict[str, list[int]] = {}
     for row in screened:
-        counts = by_kind.setdefault(json.loads(row["label"]).get("kind", "?"), [0, 0])
+        counts = by_kind.setdefault(row_kind(row), [0, 0])
         counts[0] += row["id"] in kept
         counts[1] += 1
     shown = ", ".join(f"{kind} {varied}/{n}" for kind, (varied, n) in by_kind.items())
