@@ -192,11 +192,12 @@ class LocalGRPOConfig(StrictModel):
     base: str | None = Field(None, description="an HF checkpoint; null = the embedded GGUF, de-quantized")
     steps: PositiveInt = Field(2, le=1_000_000)
     group_size: int = Field(4, ge=2, le=256, description="completions per prompt (GRPO group)")
-    learning_rate: float = Field(1e-5, gt=0)
+    learning_rate: float = Field(1e-6, gt=0)
     beta: float = Field(0.04, ge=0, description="KL coefficient")
     max_new_tokens: PositiveInt = Field(64, le=32_768)
     temperature: float = Field(1.0, gt=0)
     max_prompts: PositiveInt = Field(64, le=10_000_000)
+    prompts_per_step: PositiveInt = Field(1, le=4096, description="screened groups per optimizer step")
 
 
 class LocalSFTConfig(StrictModel):

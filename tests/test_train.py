@@ -10,13 +10,23 @@ from pathlib import Path
 
 import pytest
 
-from inftool.config import HFLMConfig, LocalGRPOConfig, OpenRLHFConfig, RewardConfig, validate
+from inftool.config import EmbeddedLMConfig, HFLMConfig, LocalGRPOConfig, OpenRLHFConfig, RewardConfig, validate
 from inftool.errors import UserError
+from inftool.gates.reward import GatedReward
 from inftool.lm import ChatRequest, build_client
 from inftool.lm.constrained import plain_messages
 from inftool.recipes import compose_config
 from inftool.train import check_contamination, launch_command
-from inftool.train.local import Group, ScreenedRollouts, base_checkpoint, local_grpo
+from inftool.train.local import (
+    Group,
+    ScreenedRollouts,
+    base_checkpoint,
+    load_model,
+    local_grpo,
+    policy_sampler,
+    sample_groups,
+    train_on_groups,
+)
 from tests import stubs
 from tests.conftest import ROOT
 
@@ -45,9 +55,14 @@ def first_weight(path: Path):
     return AutoModelForCausalLM.from_pretrained(path).model.layers[0].mlp.up_proj.weight.detach().clone()
 
 
-def test_local_grpo_two_steps_changes_weights_and_the_hf_backend_loads_it(tmp_path: Path):
-    cache = tmp_path / "base"
-    base = base_checkpoint(None, cache)  # the embedded GGUF, de-quantized
+@pytest.fixture(scope="module")
+def embedded_hf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded GGUF de-quantized into an HF checkpoint, once for this file."""
+    return base_checkpoint(None, tmp_path_factory.mktemp("base"))
+
+
+def test_local_grpo_two_steps_changes_weights_and_the_hf_backend_loads_it(tmp_path: Path, embedded_hf: Path):
+    cache = base = embedded_hf
     before = first_weight(base)
     rows = [row(0, AFTER_RESULT, []), row(1, AFTER_RESULT, [])]  # answer in text now: some samples call again
     cfg = LocalGRPOConfig(steps=2, group_size=4, max_new_tokens=48, temperature=1.2)
@@ -61,6 +76,56 @@ def test_local_grpo_two_steps_changes_weights_and_the_hf_backend_loads_it(tmp_pa
     client = build_client("assistant", HFLMConfig(path=str(result.checkpoint), temperature=0.0, max_tokens=16))
     out = client.complete(ChatRequest(messages=[{"role": "user", "content": "Say hello."}]))
     assert out.completion_tokens > 0 and (out.content or out.tool_calls)
+
+
+def test_each_grpo_step_trains_on_prompts_per_step_groups(tmp_path: Path, embedded_hf: Path):
+    """Two screened groups per optimizer step: 4 prompts make 2 steps, and each step's logged reward
+    is the mean over the 8 completions of its two groups (the groups' means are 0.25 and 0.5, so the
+    steps' means sum to 0.75 whichever groups a step drew)."""
+    model, tokenizer = load_model(embedded_hf)
+    question = [{"role": "user", "content": "What's the balance of account A7?"}]
+    right = json.dumps({"tool_calls": [{"name": "get_account_balance", "arguments": {"account_id": "A7"}}]})
+    texts = {"right": right, "text": json.dumps({"answer": "I cannot."})}
+    ids = {k: [*tokenizer(t).input_ids, tokenizer.eos_token_id] for k, t in texts.items()}
+    rows, groups = [], {}
+    for i, picks in enumerate([["right", "text", "text", "text"]] * 2 + [["right", "right", "text", "text"]] * 2):
+        messages = [*question, {"role": "user", "content": f"(request {i})"}]
+        rows.append(row(i, messages, [{"name": "get_account_balance", "arguments": {"account_id": "A7"}}]))
+        text = tokenizer.apply_chat_template(rows[-1]["prompt"], tokenize=False, add_generation_prompt=True)
+        prompt_ids = tokenizer(text).input_ids
+        groups[str(i)] = Group(prompt_ids, [ids[p] for p in picks], [[-1.0] * len(ids[p]) for p in picks],
+                               [1.0 if p == "right" else 0.0 for p in picks])  # fmt: skip
+    cfg = LocalGRPOConfig(steps=8, group_size=4, prompts_per_step=2, max_new_tokens=48, beta=0.0)
+    result = train_on_groups(model, tokenizer, rows, groups, GatedReward(), cfg, tmp_path / "out")
+    assert result.steps == 2 and result.rows == 4
+    assert sum(result.rewards) == pytest.approx(0.75) and all(0.25 <= r <= 0.5 for r in result.rewards)
+
+
+def test_grpo_groups_sampled_by_the_served_policy_are_well_formed_answers(tmp_path: Path, embedded_hf: Path):
+    """The served embedded policy samples the groups under its tool-call grammar (as it answers at
+    evaluation) when it is the trainer's own model; the trainer's model scores each sample."""
+    cfg = LocalGRPOConfig(group_size=3, max_new_tokens=96)
+    assert policy_sampler(HFLMConfig(path=str(tmp_path)), cfg) is None
+    assert policy_sampler(EmbeddedLMConfig(model_path=str(tmp_path / "other.gguf")), cfg) is None  # not base's
+    sampler = policy_sampler(EmbeddedLMConfig(), cfg)  # base: null is the embedded default itself
+    assert sampler is not None
+    model, tokenizer = load_model(embedded_hf)
+    question = [{"role": "user", "content": "What's the balance of account A7?"}]
+    rows = [row(0, question, [{"name": "get_account_balance", "arguments": {"account_id": "A7"}}]),
+            row(1, AFTER_RESULT, [])]  # fmt: skip
+    groups = sample_groups(model, tokenizer, rows, GatedReward(), cfg, seed=0, sampler=sampler)
+    assert sum(ids[-1] == tokenizer.eos_token_id for g in groups.values() for ids in g.completion_ids) >= 3
+    names = {t["function"]["name"] for t in TOOLS}
+    for group in groups.values():
+        assert len(group.completion_ids) == len(group.rewards) == 3
+        for ids, logprobs in zip(group.completion_ids, group.logprobs, strict=True):
+            assert len(logprobs) == len(ids) and max(logprobs) <= 0
+            if ids[-1] != tokenizer.eos_token_id:  # cut (token limit or a repetition loop): no EOS learned there
+                continue
+            text = tokenizer.decode(ids, skip_special_tokens=True)
+            answer = json.loads(text)
+            assert set(answer) in ({"tool_calls"}, {"answer"})
+            assert all(call["name"] in names for call in answer.get("tool_calls", []))
 
 
 def test_screened_rollouts_give_each_prompt_its_own_group():

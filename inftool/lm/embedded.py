@@ -192,6 +192,21 @@ class EmbeddedEngine:
             return result.model_copy(update={"content": json.dumps(clamped)})
         return result
 
+    def sample_decisions(self, messages: list[dict[str, str]], tools: list[dict[str, Any]], n: int, max_tokens: int,
+                         temperature: float, seed: int) -> list[tuple[str, bool]]:  # fmt: skip
+        """`n` sampled answers to one decision point, decoded as the policy answers when it is served
+        (the tool-call grammar: every sample is a well-formed call list or text answer, unless cut),
+        each with whether it finished (False: cut at `max_tokens` or at a repetition loop).
+        `messages` are plain messages, the tools already in the system prompt (a training row's)."""
+        schema = tool_call_schema(tools, allow_text=True, max_tokens=max_tokens)
+        grammar = grammar_for(json.dumps(schema), self.model.tokenizer)
+        with self.model.lock:
+            prompt = self.model.prompt_tokens(messages)
+            samples = [generate(self.model.llama, self.model.tokenizer, prompt, grammar, temperature=temperature,
+                                seed=seed * 1_000 + i, max_tokens=max_tokens, stop_when=repeats_a_call,
+                                stop_loops=True) for i in range(n)]  # fmt: skip
+        return [(g.text, g.finish_reason == "stop") for g in samples]
+
 
 def repeats_a_call(text: str) -> bool:
     """A small model under a call grammar loops on its last call until max_tokens; identical

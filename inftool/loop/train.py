@@ -49,7 +49,8 @@ def train_step(config: InftoolConfig, items: Iterable[GatedTrajectory], round_di
         if record.get("checkpoint") and hasattr(trainer, "base"):
             trainer = trainer.model_copy(update={"base": record["checkpoint"]})
         out = round_dir / trainer.kind if trainer.kind == "local_sft" else round_dir
-        result = train(config.model_copy(update={"trainer": trainer}), items, out, EMBEDDED_HF_CACHE)
+        policy = None if record.get("checkpoint") else config.lm.assistant  # still the model trainer starts from
+        result = train(config.model_copy(update={"trainer": trainer}), items, out, EMBEDDED_HF_CACHE, policy)
         report_training(result)
         if isinstance(result, Path):
             return {"job": str(result)}

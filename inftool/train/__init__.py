@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from inftool.config import InftoolConfig, LocalGRPOConfig, LocalSFTConfig, OpenRLHFConfig
+from inftool.config import InftoolConfig, LMConfig, LocalGRPOConfig, LocalSFTConfig, OpenRLHFConfig
 from inftool.gates.records import GatedTrajectory
 from inftool.train.data import check_contamination, grpo_rows, sft_rows
-from inftool.train.local import TrainResult, local_grpo, local_sft
+from inftool.train.local import TrainResult, local_grpo, local_sft, policy_sampler
 from inftool.train.openrlhf_job import launch_command, write_job
 
 __all__ = ["TrainResult", "check_contamination", "grpo_rows", "launch_command", "sft_rows", "train",
@@ -16,12 +16,17 @@ __all__ = ["TrainResult", "check_contamination", "grpo_rows", "launch_command", 
 
 
 def train(
-    config: InftoolConfig, items: Iterable[GatedTrajectory], round_dir: Path, cache_dir: Path
+    config: InftoolConfig,
+    items: Iterable[GatedTrajectory],
+    round_dir: Path,
+    cache_dir: Path,
+    policy: LMConfig | None = None,
 ) -> TrainResult | Path | None:
     """Run the configured trainer on this round's data: SFT on every verified plan's decisions,
     local GRPO on the hard ones (verified plan, policy wrong). Returns the local result, the
     OpenRLHF job folder, or None when `trainer=none` or there is nothing to learn from. `items`
-    may be the round's store: rows are drawn from it one item at a time."""
+    may be the round's store: rows are drawn from it one item at a time. `policy` is the served LM
+    of the model the trainer starts from, if it serves it: local GRPO samples its groups there."""
     cfg = config.trainer
     if cfg.kind == "none":
         return None
@@ -35,6 +40,7 @@ def train(
     if isinstance(cfg, OpenRLHFConfig):
         return write_job(rows, cfg, config.gates.reward, out / "openrlhf_job")
     if isinstance(cfg, LocalGRPOConfig):
-        return local_grpo(rows, cfg, config.gates.reward, out, cache_dir, config.seed)
+        sampler = policy_sampler(policy, cfg) if policy is not None else None
+        return local_grpo(rows, cfg, config.gates.reward, out, cache_dir, config.seed, sampler)
     assert isinstance(cfg, LocalSFTConfig)
     return local_sft(rows, cfg, out, cache_dir, config.seed)

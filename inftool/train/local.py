@@ -10,6 +10,7 @@ import json
 import os
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,8 @@ def base_checkpoint(base: str | None, cache_dir: Path) -> Path:
     return cache_dir
 
 
-def _load(base: Path) -> tuple[Any, Any]:
+def load_model(base: Path) -> tuple[Any, Any]:
+    """A causal LM (fp32, for CPU training) and its tokenizer, with a pad token."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -120,32 +122,84 @@ def _until_eos(ids: list[int], logprobs: list[float], eos: int) -> tuple[list[in
     return ids[:end], logprobs[:end]
 
 
+# (training row, seed) -> a group of completions, each with whether it finished (else it was cut)
+Sampler = Callable[[dict[str, Any], int], list[tuple[str, bool]]]
+
+
+def policy_sampler(policy: Any, cfg: LocalGRPOConfig) -> Sampler | None:
+    """GRPO's groups sampled by the served policy under its tool-call grammar, when `policy` (an LM
+    config) is the embedded GGUF of the very model the trainer starts from (the embedded default for
+    `base: null`; the GGUF exported beside the `base` checkpoint); None otherwise (the trainer's model
+    samples freely). Free sampling at temperature 1 left ~40 % of a cpu_loop screen's call lists
+    unparsable, and the evaluation decodes under the grammar."""
+    from inftool.config import EmbeddedLMConfig
+
+    if not isinstance(policy, EmbeddedLMConfig):
+        return None
+    path = Path(policy.model_path).expanduser() if policy.model_path else None
+    same = path is None if cfg.base is None else path is not None and path.parent == Path(cfg.base).expanduser().parent
+    if not same:
+        return None
+    from inftool.lm.embedded import EmbeddedEngine
+
+    engine = EmbeddedEngine(policy)
+
+    def sample(row: dict[str, Any], seed: int) -> list[tuple[str, bool]]:
+        tools = json.loads(row["label"])["tools"]
+        return engine.sample_decisions(row["prompt"], tools, cfg.group_size, cfg.max_new_tokens, cfg.temperature, seed)
+
+    return sample
+
+
+def completion_logprobs(model: Any, prompt_ids: list[int], completions: list[list[int]],
+                        temperature: float) -> list[list[float]]:  # fmt: skip
+    """Each completion token's log-probability under `model` after the prompt (logits over
+    `temperature`, as the GRPO trainer computes them): the sampling log-probabilities of
+    completions sampled elsewhere (TRL's importance-sampling correction reads them)."""
+    import torch
+
+    out = []
+    with torch.no_grad():
+        for ids in completions:
+            logits = model(torch.tensor([prompt_ids + ids])).logits[0, len(prompt_ids) - 1 : -1] / temperature
+            out.append(torch.log_softmax(logits.float(), -1).gather(-1, torch.tensor(ids)[:, None])[:, 0].tolist())
+    return out
+
+
 def sample_groups(model: Any, tokenizer: Any, rows: list[dict[str, Any]], reward: Any, cfg: LocalGRPOConfig,
-                  seed: int) -> dict[str, Group]:  # fmt: skip
-    """`group_size` completions per prompt, sampled as GRPO samples (same model, temperature and
-    length), with their rewards: the screen that keeps zero-variance groups from the trainer."""
+                  seed: int, sampler: Sampler | None = None) -> dict[str, Group]:  # fmt: skip
+    """`group_size` completions per prompt with their rewards: the screen that keeps zero-variance
+    groups from the trainer. Sampled by `sampler` (the served policy under its tool-call grammar, so
+    every sample is a well-formed answer, as at evaluation) or, without one, by `model` itself."""
     import torch
     from tqdm.auto import tqdm
 
     torch.manual_seed(seed)
     groups = {}
-    for row in tqdm(rows, desc="GRPO screen", unit="prompt"):
+    for index, row in enumerate(tqdm(rows, desc="GRPO screen", unit="prompt")):
         text = tokenizer.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
         inputs = tokenizer(text, return_tensors="pt")
-        with torch.no_grad():
-            out = model.generate(**inputs, do_sample=True, temperature=cfg.temperature, top_k=0, top_p=1.0,
-                                 max_new_tokens=cfg.max_new_tokens, num_return_sequences=cfg.group_size,
-                                 pad_token_id=tokenizer.pad_token_id, return_dict_in_generate=True,
-                                 output_scores=True)  # fmt: skip
-            scores = model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)
-        start = inputs["input_ids"].shape[1]
-        sampled = [_until_eos(seq[start:].tolist(), lp.tolist(), tokenizer.eos_token_id)
-                   for seq, lp in zip(out.sequences, scores, strict=True)]  # fmt: skip
-        completions = [tokenizer.decode(ids, skip_special_tokens=True) for ids, _ in sampled]
+        prompt_ids = inputs["input_ids"][0].tolist()
+        if sampler is not None:
+            sampled = sampler(row, seed * 100_003 + index)
+            completions = [text for text, _ in sampled]
+            ids = [tokenizer(text, add_special_tokens=False).input_ids + ([tokenizer.eos_token_id] if done else [])
+                   for text, done in sampled]  # fmt: skip
+            logprobs = completion_logprobs(model, prompt_ids, ids, cfg.temperature)
+        else:
+            with torch.no_grad():
+                out = model.generate(**inputs, do_sample=True, temperature=cfg.temperature, top_k=0, top_p=1.0,
+                                     max_new_tokens=cfg.max_new_tokens, num_return_sequences=cfg.group_size,
+                                     pad_token_id=tokenizer.pad_token_id, return_dict_in_generate=True,
+                                     output_scores=True)  # fmt: skip
+                scores = model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)
+            sampled = [_until_eos(seq[len(prompt_ids) :].tolist(), lp.tolist(), tokenizer.eos_token_id)
+                       for seq, lp in zip(out.sequences, scores, strict=True)]  # fmt: skip
+            ids, logprobs = [i for i, _ in sampled], [lp for _, lp in sampled]
+            completions = [tokenizer.decode(i, skip_special_tokens=True) for i in ids]
         rewards = reward(prompts=[row["prompt"]] * len(completions), completions=completions,
                          label=[row["label"]] * len(completions))  # fmt: skip
-        groups[row["id"]] = Group(inputs["input_ids"][0].tolist(), [ids for ids, _ in sampled],
-                                  [lp for _, lp in sampled], rewards)  # fmt: skip
+        groups[row["id"]] = Group(prompt_ids, ids, logprobs, rewards)
     return groups
 
 
@@ -172,25 +226,22 @@ class ScreenedRollouts:
 
 
 def local_grpo(rows: list[dict[str, Any]], cfg: LocalGRPOConfig, weights: RewardConfig, out_dir: Path,
-               cache_dir: Path, seed: int = 0) -> TrainResult | None:  # fmt: skip
+               cache_dir: Path, seed: int = 0, sampler: Sampler | None = None) -> TrainResult | None:  # fmt: skip
     """GRPO on the prompts whose sampled groups' rewards differ, trained on those very groups;
-    None when no group differs."""
-    from datasets import Dataset
-    from trl import GRPOConfig, GRPOTrainer
-
+    None when no group differs. `sampler` samples the groups (see `sample_groups`)."""
     from inftool.gates.reward import GatedReward
     from inftool.train.data import by_kind_in_turn, reachable, row_kind, varied_groups
 
     if not rows:
         raise UserError("trainer: no hard decision points to practise on (see the gate summary)")
-    model, tokenizer = _load(base_checkpoint(cfg.base, cache_dir))
+    model, tokenizer = load_model(base_checkpoint(cfg.base, cache_dir))
     reward = GatedReward(names=weights.names, arguments=weights.arguments)
     fits = reachable(rows, lambda row: len(tokenizer(sft_completion(row)["content"]).input_ids) + 1, cfg.max_new_tokens)
     if len(fits) < len(rows):
         print(f"trainer: {len(rows) - len(fits)} of {len(rows)} hard decision points need more than "
               f"trainer.max_new_tokens={cfg.max_new_tokens} tokens to answer right; left out")  # fmt: skip
     screened = by_kind_in_turn(fits)[: cfg.max_prompts * 2]
-    groups = sample_groups(model, tokenizer, screened, reward, cfg, seed)
+    groups = sample_groups(model, tokenizer, screened, reward, cfg, seed, sampler)
     screened_rewards = {prompt_id: g.rewards for prompt_id, g in groups.items()}
     kept = set(varied_groups(screened_rewards))
     by_kind: dict[str, list[int]] = {}
@@ -204,12 +255,24 @@ def local_grpo(rows: list[dict[str, Any]], cfg: LocalGRPOConfig, weights: Reward
     rows = [r for r in screened if r["id"] in kept][: cfg.max_prompts]
     if not rows:
         return None
+    result = train_on_groups(model, tokenizer, rows, groups, reward, cfg, out_dir, seed)
+    result.screened_groups, result.varied_by_kind = screened_rewards, by_kind
+    return result
+
+
+def train_on_groups(model: Any, tokenizer: Any, rows: list[dict[str, Any]], groups: dict[str, Group], reward: Any,
+                    cfg: LocalGRPOConfig, out_dir: Path, seed: int = 0) -> TrainResult:  # fmt: skip
+    """GRPO steps over `rows`, `cfg.prompts_per_step` prompts' screened groups per step."""
+    from datasets import Dataset
+    from trl import GRPOConfig, GRPOTrainer
+
+    per_step = min(cfg.prompts_per_step, len(rows))
     args = GRPOConfig(
-        output_dir=str(out_dir / "trl"), use_cpu=True, seed=seed, max_steps=min(cfg.steps, len(rows)),
-        num_generations=cfg.group_size, per_device_train_batch_size=cfg.group_size, gradient_accumulation_steps=1,
-        learning_rate=cfg.learning_rate, beta=cfg.beta, max_completion_length=cfg.max_new_tokens,
-        temperature=cfg.temperature, logging_steps=1, save_strategy="no", report_to=[], bf16=False,
-        disable_tqdm=True,
+        output_dir=str(out_dir / "trl"), use_cpu=True, seed=seed, max_steps=min(cfg.steps, len(rows) // per_step),
+        num_generations=cfg.group_size, per_device_train_batch_size=cfg.group_size * per_step,
+        gradient_accumulation_steps=1, learning_rate=cfg.learning_rate, beta=cfg.beta,
+        max_completion_length=cfg.max_new_tokens, temperature=cfg.temperature, logging_steps=1, save_strategy="no",
+        report_to=[], bf16=False, disable_tqdm=True,
     )  # fmt: skip
     dataset = Dataset.from_list([{"prompt": r["prompt"], "label": r["label"]} for r in rows])
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # rollout_func is marked experimental in TRL 1.16
@@ -224,8 +287,7 @@ def local_grpo(rows: list[dict[str, Any]], cfg: LocalGRPOConfig, weights: Reward
     losses = [entry["loss"] for entry in logs if "loss" in entry]
     stds = [entry["reward_std"] for entry in logs if "reward_std" in entry]
     checkpoint = _save(trainer, tokenizer, out_dir / "checkpoint")
-    return TrainResult(checkpoint, steps, seconds, rewards, losses, reward_stds=stds, screened_groups=screened_rewards,
-                       rows=len(dataset), varied_by_kind=by_kind)  # fmt: skip
+    return TrainResult(checkpoint, steps, seconds, rewards, losses, reward_stds=stds, rows=len(rows))
 
 
 def sft_completion(row: dict[str, Any]) -> dict[str, str]:
@@ -244,7 +306,7 @@ def local_sft(rows: list[dict[str, Any]], cfg: LocalSFTConfig, out_dir: Path, ca
 
     if not rows:
         raise UserError("trainer: no verified plans to learn from (see the gate summary)")
-    model, tokenizer = _load(base_checkpoint(cfg.base, cache_dir))
+    model, tokenizer = load_model(base_checkpoint(cfg.base, cache_dir))
     examples = [{"prompt": row["prompt"], "completion": [sft_completion(row)]} for row in rows]
     args = SFTConfig(
         output_dir=str(out_dir / "trl"), use_cpu=True, seed=seed, max_steps=cfg.steps, learning_rate=cfg.learning_rate,
