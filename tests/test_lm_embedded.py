@@ -12,7 +12,7 @@ import pytest
 from inftool.config import EmbeddedLMConfig, LMRolesConfig
 from inftool.errors import UserError
 from inftool.lm import ChatRequest, RoleLM, build_client, build_lms, configure_cache, usage_table, write_usage
-from inftool.lm.embedded import default_model_path, load_model
+from inftool.lm.embedded import as_answered, default_model_path, load_model
 
 SPECS = Path(__file__).resolve().parents[1] / "recipes" / "specs"
 CFG = EmbeddedLMConfig(n_ctx=2048, temperature=0.8, max_tokens=160)
@@ -172,3 +172,18 @@ def test_a_text_answer_stops_at_its_budget(client, monkeypatch):
                                                 answer_max_chars=m)) for m in (None, 0))  # fmt: skip
     assert len(free.content or "") > 20 and free.completion_tokens > 20
     assert capped.content == "" and not capped.tool_calls and capped.completion_tokens < 8
+
+
+def test_grpo_samples_are_written_as_the_backend_reads_them():
+    """A sampled call list cut by a decoding loop is what `complete` would answer: its complete,
+    distinct calls (so GRPO scores it as BFCL does); nothing complete stays raw and unfinished."""
+    tools = [{"type": "function", "function": {"name": "a", "parameters": {"type": "object"}}},
+             {"type": "function", "function": {"name": "b", "parameters": {"type": "object"}}}]  # fmt: skip
+    looped = '{"tool_calls": [{"name": "a", "arguments": {"x": 1}}, {"name": "b", "arguments": {}}, {"name": "a", "ar'
+    text, whole = as_answered(looped, tools)
+    assert whole and json.loads(text) == {"tool_calls": [{"name": "a", "arguments": {"x": 1}},
+                                                         {"name": "b", "arguments": {}}]}  # fmt: skip
+    repeated = json.dumps({"tool_calls": [{"name": "a", "arguments": {"x": 1}}] * 3})
+    assert json.loads(as_answered(repeated, tools)[0])["tool_calls"] == [{"name": "a", "arguments": {"x": 1}}]
+    assert as_answered('{"answer": "I cannot."}', tools) == ('{"answer": "I cannot."}', True)
+    assert as_answered('{"tool_calls": [{"name": "a", "argu', tools) == ('{"tool_calls": [{"name": "a", "argu', False)

@@ -195,8 +195,9 @@ class EmbeddedEngine:
     def sample_decisions(self, messages: list[dict[str, str]], tools: list[dict[str, Any]], n: int, max_tokens: int,
                          temperature: float, seed: int) -> list[tuple[str, bool]]:  # fmt: skip
         """`n` sampled answers to one decision point, decoded as the policy answers when it is served
-        (the tool-call grammar: every sample is a well-formed call list or text answer, unless cut),
-        each with whether it finished (False: cut at `max_tokens` or at a repetition loop).
+        (the tool-call grammar) and written as `complete` reads them: the call list's complete,
+        distinct calls (a decoding loop or the token limit cuts ~30 % of a small model's lists), or
+        the text answer. Each with whether it is whole (False: cut before any complete call).
         `messages` are plain messages, the tools already in the system prompt (a training row's)."""
         schema = tool_call_schema(tools, allow_text=True, max_tokens=max_tokens)
         grammar = grammar_for(json.dumps(schema), self.model.tokenizer)
@@ -205,7 +206,18 @@ class EmbeddedEngine:
             samples = [generate(self.model.llama, self.model.tokenizer, prompt, grammar, temperature=temperature,
                                 seed=seed * 1_000 + i, max_tokens=max_tokens, stop_when=repeats_a_call,
                                 stop_loops=True) for i in range(n)]  # fmt: skip
-        return [(g.text, g.finish_reason == "stop") for g in samples]
+        return [as_answered(g.text, tools) for g in samples]
+
+
+def as_answered(text: str, tools: list[dict[str, Any]]) -> tuple[str, bool]:
+    """Decoded output as `complete` reads it (`_split_tool_output`): a call list becomes
+    `{"tool_calls": [...]}` with its complete, distinct calls; a text answer stays as decoded.
+    Also whether anything complete was there."""
+    answered = _split_tool_output(ChatResult(content=text), tools)
+    if answered.tool_calls:
+        calls = [{"name": call.name, "arguments": call.arguments} for call in answered.tool_calls]
+        return json.dumps({"tool_calls": calls}), True
+    return text, answered.content != text  # a text answer was read out of its JSON
 
 
 def repeats_a_call(text: str) -> bool:
