@@ -40,7 +40,6 @@ def train(
     if isinstance(cfg, OpenRLHFConfig):
         return write_job(rows, cfg, config.gates.reward, out / "openrlhf_job")
     if isinstance(cfg, LocalGRPOConfig):
-        sampler = policy_sampler(policy, cfg) if policy is not None else None
-        return local_grpo(rows, cfg, config.gates.reward, out, cache_dir, config.seed, sampler)
+        return local_grpo(rows, cfg, config.gates.reward, out, cache_dir, config.seed, policy_sampler(policy, cfg))
     assert isinstance(cfg, LocalSFTConfig)
     return local_sft(rows, cfg, out, cache_dir, config.seed)
