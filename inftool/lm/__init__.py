@@ -55,12 +55,15 @@ HISTORY_PER_OWNER = 100  # DSPy keeps 10,000 calls per LM and per module for ins
 
 def configure_cache(run_dir: Path) -> None:
     """DSPy's cache, on disk under the run dir (so a resumed run reuses its own answers), with a
-    bounded in-memory layer and call history: memory stays flat however long the round."""
+    bounded in-memory layer and call history and no global trace: memory stays flat however long
+    the round."""
     import dspy
 
     dspy.configure_cache(enable_disk_cache=True, enable_memory_cache=True, disk_cache_dir=str(run_dir / "lm_cache"),
                          memory_max_entries=MEMORY_CACHE_ENTRIES)  # fmt: skip
-    dspy.configure(max_history_size=HISTORY_PER_OWNER)
+    # trace=None: DSPy otherwise appends every prediction with its inputs to a global trace (10,000
+    # kept); nothing reads it outside an optimizer, and optimizers open their own trace context
+    dspy.configure(max_history_size=HISTORY_PER_OWNER, trace=None)
 
 
 def usage_table(lms: dict[str, RoleLM]) -> str:
