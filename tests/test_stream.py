@@ -3,13 +3,16 @@ time, training rows come from an iterator, and the engine can keep no trajectory
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
+import dspy
 import pyarrow.parquet as pq
 
 from inftool.data import ExportWriter, SummaryTally, TrajectoryStore, summarize, write_exports
 from inftool.gates.records import GatedTrajectory, GateResult
+from inftool.lm import configure_cache
 from inftool.rollout import Limits, Trajectory, run_synthesis
 from inftool.scenarios import Scenario
 from inftool.train.data import sample_rows
@@ -85,3 +88,14 @@ def test_the_engine_keeps_no_trajectory_when_told(servers, tmp_path: Path):  # n
     assert kept == [] and sorted(seen) == sorted(s.id for s in scenarios(12))
     again = run_synthesis(scenarios(12), agents_for(servers), Limits(3, 4), 4, progress=False)
     assert [t.id for t in again] == [s.id for s in scenarios(12)]  # kept: in scenario order
+
+
+def test_a_round_leaves_no_prediction_alive_in_dspy(servers, tmp_path: Path):  # noqa: F811
+    """DSPy appends every prediction with its inputs to a global trace (10,000 kept) unless told not
+    to: ~100 MB a long round holds for nothing. configure_cache tells it not to."""
+    configure_cache(tmp_path)
+    gc.collect()
+    before = sum(isinstance(o, dspy.Prediction) for o in gc.get_objects())
+    run_synthesis(scenarios(12), agents_for(servers), Limits(3, 4), 4, progress=False, keep=False)
+    gc.collect()
+    assert sum(isinstance(o, dspy.Prediction) for o in gc.get_objects()) == before
