@@ -92,7 +92,7 @@ def test_the_engine_keeps_no_trajectory_when_told(servers, tmp_path: Path):  # n
 
 def test_a_round_leaves_no_prediction_alive_in_dspy(servers, tmp_path: Path):  # noqa: F811
     """DSPy appends every prediction with its inputs to a global trace (10,000 kept) unless told not
-    to: ~100 MB a long round holds for nothing. configure_cache tells it not to."""
+    to, and nothing reads it outside an optimizer. configure_cache tells it not to."""
     configure_cache(tmp_path)
     gc.collect()
     before = sum(isinstance(o, dspy.Prediction) for o in gc.get_objects())
