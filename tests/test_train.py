@@ -128,6 +128,47 @@ def test_grpo_groups_sampled_by_the_served_policy_are_well_formed_answers(tmp_pa
             assert all(call["name"] in names for call in answer.get("tool_calls", []))
 
 
+def prefers_text(prompts: list, completions: list, **kwargs) -> list[float]:
+    """A reward under which a text answer beats any call, as on an irrelevance prompt (TRL passes a
+    conversational prompt's completions as message lists)."""
+    return [float('"answer"' in (c[-1]["content"] if isinstance(c, list) else c)) for c in completions]
+
+
+def test_anchor_keeps_the_verified_call_that_grpo_alone_unlearns(tmp_path: Path, embedded_hf: Path):
+    """Groups where a text answer outscores the right call (what irrelevance groups teach every
+    prompt of a small policy): GRPO alone lowers the verified call's likelihood; with `anchor`, the
+    verified answers' NLL in the loss raises it, from the very same groups."""
+    import torch
+
+    calls = [{"name": "get_account_balance", "arguments": {"account_id": "A7"}}]
+    tools = [t for t in TOOLS if t["function"]["name"] == "get_account_balance"]
+    label = json.dumps({"kind": "single", "calls": calls, "tools": tools})
+    rows = [{"id": str(i), "label": label, "prompt": plain_messages(ChatRequest(
+        messages=[{"role": "user", "content": f"What's the balance of account A7? ({i})"}], tools=tools))}
+        for i in range(2)]  # fmt: skip
+    _, tokenizer = load_model(embedded_hf)
+    right, text = ([*tokenizer(json.dumps(answer)).input_ids, tokenizer.eos_token_id]
+                   for answer in ({"tool_calls": calls}, {"answer": "I cannot."}))  # fmt: skip
+    prompt_ids = [tokenizer(tokenizer.apply_chat_template(r["prompt"], add_generation_prompt=True, tokenize=False))
+                  .input_ids for r in rows]  # fmt: skip
+    groups = {r["id"]: Group(ids, [text, text, right, right], [[-1.0] * len(c) for c in (text, text, right, right)],
+                             [1.0, 1.0, 0.0, 0.0]) for r, ids in zip(rows, prompt_ids, strict=True)}  # fmt: skip
+
+    def right_logprob(model) -> float:
+        with torch.no_grad():
+            logits = model(torch.tensor([prompt_ids[0] + right])).logits[0, len(prompt_ids[0]) - 1 : -1]
+            return -torch.nn.functional.cross_entropy(logits, torch.tensor(right)).item()
+
+    def trained(anchor: float) -> float:
+        model, _ = load_model(embedded_hf)
+        cfg = LocalGRPOConfig(steps=1, group_size=4, prompts_per_step=2, max_new_tokens=48, beta=0.0,
+                              learning_rate=1e-5, anchor=anchor)  # fmt: skip
+        assert train_on_groups(model, tokenizer, rows, groups, prefers_text, cfg, tmp_path / str(anchor)).steps == 1
+        return right_logprob(model)
+
+    assert trained(0.0) < right_logprob(load_model(embedded_hf)[0]) < trained(10.0)
+
+
 def test_screened_rollouts_give_each_prompt_its_own_group():
     a, b = [{"role": "user", "content": "a"}], [{"role": "user", "content": "b"}]
     groups = {"ra": Group([1, 2], [[5], [6, 0]], [[-0.1], [-0.2, -0.3]], [0.0, 1.0]),
