@@ -198,7 +198,7 @@ class LocalGRPOConfig(StrictModel):
     temperature: float = Field(1.0, gt=0)
     max_prompts: PositiveInt = Field(64, le=10_000_000)
     prompts_per_step: PositiveInt = Field(1, le=4096, description="screened groups per optimizer step")
-    anchor: float = Field(0.0, ge=0, le=100, description="weight of the step's verified answers' NLL (0: pure GRPO)")
+    anchor: float = Field(0.0, ge=0, le=100, description="weight of the step's verified calls' NLL (0: pure GRPO)")
 
 
 class LocalSFTConfig(StrictModel):

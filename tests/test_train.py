@@ -26,6 +26,7 @@ from inftool.train.local import (
     policy_sampler,
     sample_groups,
     train_on_groups,
+    verified_calls,
 )
 from tests import stubs
 from tests.conftest import ROOT
@@ -167,6 +168,18 @@ def test_anchor_keeps_the_verified_call_that_grpo_alone_unlearns(tmp_path: Path,
         return right_logprob(model)
 
     assert trained(0.0) < right_logprob(load_model(embedded_hf)[0]) < trained(10.0)
+
+
+def test_only_the_call_prompts_are_anchored(embedded_hf: Path):
+    """The anchor is the verified call list of each prompt that must call; an irrelevance prompt's
+    text answer is left to GRPO (anchoring it pulled every prompt toward text)."""
+    _, tokenizer = load_model(embedded_hf)
+    calls = [{"name": "get_account_balance", "arguments": {"account_id": "A7"}}]
+    rows = [row(0, AFTER_RESULT[:2], calls), row(1, AFTER_RESULT, [])]
+    groups = {r["id"]: Group([7, int(r["id"])], [[1]], [[-1.0]], [1.0]) for r in rows}
+    answers = verified_calls(tokenizer, rows, groups)
+    assert list(answers) == [(7, 0)] and answers[(7, 0)][-1] == tokenizer.eos_token_id
+    assert json.loads(tokenizer.decode(answers[(7, 0)][:-1])) == {"tool_calls": calls}
 
 
 def test_screened_rollouts_give_each_prompt_its_own_group():

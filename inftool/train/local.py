@@ -280,7 +280,7 @@ def train_on_groups(model: Any, tokenizer: Any, rows: list[dict[str, Any]], grou
     trainer = trainer_class(model=model, reward_funcs=[reward], args=args, train_dataset=dataset,
                             processing_class=tokenizer, rollout_func=ScreenedRollouts(groups, rows))  # fmt: skip
     if cfg.anchor > 0:
-        trainer.anchor_to(verified_answers(tokenizer, rows, groups), cfg.anchor)
+        trainer.anchor_to(verified_calls(tokenizer, rows, groups), cfg.anchor)
     start = time.perf_counter()
     quiet_train(trainer, "GRPO")
     steps = trainer.state.global_step
@@ -293,19 +293,22 @@ def train_on_groups(model: Any, tokenizer: Any, rows: list[dict[str, Any]], grou
     return TrainResult(checkpoint, steps, seconds, rewards, losses, reward_stds=stds, rows=len(rows))
 
 
-def verified_answers(tokenizer: Any, rows: list[dict[str, Any]],
-                     groups: dict[str, Group]) -> dict[tuple[int, ...], list[int]]:  # fmt: skip
-    """Prompt token ids -> its verified answer's: the plan's calls or text as SFT teaches it, EOS-ended."""
+def verified_calls(tokenizer: Any, rows: list[dict[str, Any]],
+                   groups: dict[str, Group]) -> dict[tuple[int, ...], list[int]]:  # fmt: skip
+    """Prompt token ids -> its verified call list's (as SFT teaches it, EOS-ended), for the rows
+    whose plan calls; text answers (irrelevance) have none."""
     eos = tokenizer.eos_token_id
-    return {tuple(groups[r["id"]].prompt_ids): [*tokenizer(sft_completion(r)["content"]).input_ids, eos] for r in rows}
+    return {tuple(groups[r["id"]].prompt_ids): [*tokenizer(sft_completion(r)["content"]).input_ids, eos]
+            for r in rows if json.loads(r["label"])["calls"]}  # fmt: skip
 
 
 def anchored(trainer_class: type) -> type:
     """`trainer_class` (TRL's GRPOTrainer) whose loss adds `coef` times the mean negative
-    log-likelihood of the step's prompts' verified answers. A group rewards a text answer only on
-    irrelevance prompts, and a small policy carries that push to every prompt (the first decision
-    token is shared): cpu_loop GRPO rounds drifted from calling (issue 13's notes). The verified
-    answers pull each prompt back to its own label, calls where calls are due."""
+    log-likelihood of the verified calls of the step's call prompts. Only irrelevance groups reward
+    a text answer, and a small policy carries that push to every prompt (the decision token is
+    shared): cpu_loop GRPO rounds drifted from calling (issue 13's notes). The verified calls pull
+    the call prompts back. Anchoring the irrelevance prompts' text answers too made it worse
+    (must-call 62.5 %): their decision token is where the policy was wrong, so it got the pull."""
     import torch
 
     class AnchoredGRPOTrainer(trainer_class):  # type: ignore[misc, valid-type]
@@ -318,10 +321,12 @@ def anchored(trainer_class: type) -> type:
             pairs = zip(inputs["prompt_ids"], inputs["prompt_mask"], strict=True)
             prompts = {tuple(ids[mask.bool()].tolist()) for ids, mask in pairs}  # left-padded by TRL
             nlls = []
-            for prompt in sorted(prompts):
+            for prompt in sorted(p for p in prompts if p in self.answers):
                 answer = self.answers[prompt]
                 logits = model(torch.tensor([[*prompt, *answer]])).logits[0, len(prompt) - 1 : -1]
                 nlls.append(torch.nn.functional.cross_entropy(logits.float(), torch.tensor(answer)))
+            if not nlls:  # a step of irrelevance groups alone
+                return loss
             nll = torch.stack(nlls).mean()
             self._metrics["train"]["anchor_nll"].append(nll.item())
             return loss + self.anchor_coef * nll / self.current_gradient_accumulation_steps
