@@ -83,6 +83,24 @@ def training(history: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def step_times(run_dir: Path) -> str:
+    """Minutes per step and round, from the markers' wall times: a run resumed in another process
+    (or session) still adds up to the time its steps took."""
+    from inftool.loop.markers import step_seconds
+
+    rounds = {int(d.name.removeprefix("round_")): step_seconds(d) for d in run_dir.glob("round_*") if d.is_dir()}
+    if not any(rounds.values()):
+        return "no step times recorded (a run from before they were)"
+    names = list(dict.fromkeys(name for _, steps in sorted(rounds.items()) for name in steps))
+    lines = [f"{'minutes':<10}" + "".join(f"{n[:11]:>12}" for n in names) + f"{'round':>10}"]
+    for index, steps in sorted(rounds.items()):
+        cells = "".join(f"{steps[n] / 60:>12.1f}" if n in steps else f"{'-':>12}" for n in names)
+        lines.append(f"{'round ' + str(index):<10}{cells}{sum(steps.values()) / 60:>10.1f}")
+    total = sum(sum(steps.values()) for steps in rounds.values())
+    lines.append(f"steps in all: {total / 60:.1f} min (ingest and start-up not included)")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipe", default="cpu_loop")
@@ -100,7 +118,7 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "inftool", *overrides], check=True)
         wall = time.perf_counter() - start
     history = json.loads((args.run_dir / "loop_summary.json").read_text())
-    print("\n" + table(history) + "\n\n" + training(history))
+    print("\n" + table(history) + "\n\n" + training(history) + "\n\n" + step_times(args.run_dir))
     items = "all items" if args.limit is None else f"{args.limit} items"
     print(f"\nBFCL: {items} per category per evaluation (the recipe's eval.limit when not given)"
           + (f"; wall time {wall / 60:.1f} min" if wall is not None else ""))  # fmt: skip

@@ -16,6 +16,7 @@ from pathlib import Path
 from inftool.eval.gaps import failure_weights, next_mix
 from inftool.eval.heldout import HeldoutItem, heldout_summary, score_heldout
 from inftool.lm import ChatRequest, ChatResult, RoleClient, RoleLM, ToolCall
+from inftool.loop.markers import step_seconds
 from inftool.report import loop_table, write_report
 from inftool.scenarios import ScenarioSampler
 from inftool.specs import Toolset, ToolSpec
@@ -148,12 +149,15 @@ def test_two_rounds_killed_in_round_1_resume_without_redoing_round_0(tmp_path: P
     markers = {p.name: p.stat().st_mtime_ns for p in round_0.glob("*.done.json")}
     assert set(markers) >= {"baseline.done.json", "synthesize.done.json", "train.done.json", "eval.done.json"}
     assert not (run_dir / "round_1" / "eval.done.json").exists()
+    seconds = step_seconds(round_0)  # each finished step's wall time, kept for a resumed run's total
+    assert all(seconds[name] > 0 for name in ("baseline", "synthesize", "train", "eval"))
 
     second = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=1200)
     assert second.returncode == 0, second.stderr[-3000:]
     assert "== round_0:" not in second.stdout  # nothing of round 0 ran again
     assert "round_0: train finished earlier" in second.stdout
     assert {p.name: p.stat().st_mtime_ns for p in round_0.glob("*.done.json")} == markers
+    assert step_seconds(round_0) == seconds and step_seconds(run_dir / "round_1")["eval"] > 0
     history = json.loads((run_dir / "loop_summary.json").read_text())
     assert [r["round"] for r in history] == [0, 1]
     assert history[1]["eval"]["assistant"] == "embedded:policy-round_1.gguf"  # the trained policy was evaluated
