@@ -1,7 +1,8 @@
 """The closed loop on the CPU: does it lift the embedded model on BFCL? Runs a recipe (default
 `recipes/cpu_loop.yaml`: SFT cold start, then GRPO) and prints BFCL per category after each round
 beside the baseline measured in the same run, the mean of the categories, the share of items in
-the call categories where the model called at all, and held-out synthetic accuracy per kind.
+the call categories where the model called at all, held-out synthetic accuracy per kind, and the
+minutes each step took (summed over resumed runs too).
 
     python bench/loop.py                                  # recipe=cpu_loop, all items (<= 3 h on 2 cores)
     python bench/loop.py --recipe quickstart --limit 20   # any recipe, fewer BFCL items per category
