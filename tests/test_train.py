@@ -138,7 +138,7 @@ def prefers_text(prompts: list, completions: list, **kwargs) -> list[float]:
 def test_anchor_keeps_the_verified_call_that_grpo_alone_unlearns(tmp_path: Path, embedded_hf: Path):
     """Groups where a text answer outscores the right call (what irrelevance groups teach every
     prompt of a small policy): GRPO alone lowers the verified call's likelihood; with `anchor`, the
-    verified answers' NLL in the loss raises it, from the very same groups."""
+    verified calls' NLL in the loss raises it, from the very same groups."""
     import torch
 
     calls = [{"name": "get_account_balance", "arguments": {"account_id": "A7"}}]
