@@ -21,6 +21,7 @@ from inftool.train.local import (
     Group,
     ScreenedRollouts,
     base_checkpoint,
+    completion_logprobs,
     load_model,
     local_grpo,
     policy_sampler,
@@ -139,8 +140,6 @@ def test_anchor_keeps_the_verified_call_that_grpo_alone_unlearns(tmp_path: Path,
     """Groups where a text answer outscores the right call (what irrelevance groups teach every
     prompt of a small policy): GRPO alone lowers the verified call's likelihood; with `anchor`, the
     verified calls' NLL in the loss raises it, from the very same groups."""
-    import torch
-
     calls = [{"name": "get_account_balance", "arguments": {"account_id": "A7"}}]
     tools = [t for t in TOOLS if t["function"]["name"] == "get_account_balance"]
     label = json.dumps({"kind": "single", "calls": calls, "tools": tools})
@@ -156,9 +155,7 @@ def test_anchor_keeps_the_verified_call_that_grpo_alone_unlearns(tmp_path: Path,
                              [1.0, 1.0, 0.0, 0.0]) for r, ids in zip(rows, prompt_ids, strict=True)}  # fmt: skip
 
     def right_logprob(model) -> float:
-        with torch.no_grad():
-            logits = model(torch.tensor([prompt_ids[0] + right])).logits[0, len(prompt_ids[0]) - 1 : -1]
-            return -torch.nn.functional.cross_entropy(logits, torch.tensor(right)).item()
+        return sum(completion_logprobs(model, prompt_ids[0], [right], 1.0)[0]) / len(right)
 
     def trained(anchor: float) -> float:
         model, _ = load_model(embedded_hf)

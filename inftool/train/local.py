@@ -151,19 +151,23 @@ def policy_sampler(policy: Any, cfg: LocalGRPOConfig) -> Sampler | None:
     return sample
 
 
-def completion_logprobs(model: Any, prompt_ids: list[int], completions: list[list[int]],
-                        temperature: float) -> list[list[float]]:  # fmt: skip
-    """Each completion token's log-probability under `model` after the prompt (logits over
-    `temperature`, as the GRPO trainer computes them): the sampling log-probabilities of
-    completions sampled elsewhere (TRL's importance-sampling correction reads them)."""
+def token_logprobs(model: Any, prompt_ids: list[int], ids: list[int], temperature: float = 1.0) -> Any:
+    """Each token of `ids`' log-probability under `model` after `prompt_ids` (logits over
+    `temperature`, as the GRPO trainer computes them), as a tensor that carries gradients."""
     import torch
 
-    out = []
+    logits = model(torch.tensor([prompt_ids + ids])).logits[0, len(prompt_ids) - 1 : -1] / temperature
+    return torch.log_softmax(logits.float(), -1).gather(-1, torch.tensor(ids)[:, None])[:, 0]
+
+
+def completion_logprobs(model: Any, prompt_ids: list[int], completions: list[list[int]],
+                        temperature: float) -> list[list[float]]:  # fmt: skip
+    """`token_logprobs` of each completion: the sampling log-probabilities of completions sampled
+    elsewhere (TRL's importance-sampling correction reads them)."""
+    import torch
+
     with torch.no_grad():
-        for ids in completions:
-            logits = model(torch.tensor([prompt_ids + ids])).logits[0, len(prompt_ids) - 1 : -1] / temperature
-            out.append(torch.log_softmax(logits.float(), -1).gather(-1, torch.tensor(ids)[:, None])[:, 0].tolist())
-    return out
+        return [token_logprobs(model, prompt_ids, ids, temperature).tolist() for ids in completions]
 
 
 def sample_groups(model: Any, tokenizer: Any, rows: list[dict[str, Any]], reward: Any, cfg: LocalGRPOConfig,
@@ -276,11 +280,11 @@ def train_on_groups(model: Any, tokenizer: Any, rows: list[dict[str, Any]], grou
     )  # fmt: skip
     dataset = Dataset.from_list([{"prompt": r["prompt"], "label": r["label"]} for r in rows])
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # rollout_func is marked experimental in TRL 1.16
-    trainer_class = anchored(GRPOTrainer) if cfg.anchor > 0 else GRPOTrainer
+    trainer_class = GRPOTrainer
+    if cfg.anchor:
+        trainer_class = anchored(GRPOTrainer, verified_calls(tokenizer, rows, groups), cfg.anchor)
     trainer = trainer_class(model=model, reward_funcs=[reward], args=args, train_dataset=dataset,
                             processing_class=tokenizer, rollout_func=ScreenedRollouts(groups, rows))  # fmt: skip
-    if cfg.anchor > 0:
-        trainer.anchor_to(verified_calls(tokenizer, rows, groups), cfg.anchor)
     start = time.perf_counter()
     quiet_train(trainer, "GRPO")
     steps = trainer.state.global_step
@@ -302,34 +306,28 @@ def verified_calls(tokenizer: Any, rows: list[dict[str, Any]],
             for r in rows if json.loads(r["label"])["calls"]}  # fmt: skip
 
 
-def anchored(trainer_class: type) -> type:
+def anchored(trainer_class: type, answers: dict[tuple[int, ...], list[int]], coef: float) -> type:
     """`trainer_class` (TRL's GRPOTrainer) whose loss adds `coef` times the mean negative
-    log-likelihood of the verified calls of the step's call prompts. Only irrelevance groups reward
-    a text answer, and a small policy carries that push to every prompt (the decision token is
-    shared): cpu_loop GRPO rounds drifted from calling (issue 13's notes). The verified calls pull
-    the call prompts back. Anchoring the irrelevance prompts' text answers too made it worse
-    (must-call 62.5 %): their decision token is where the policy was wrong, so it got the pull."""
+    log-likelihood of the verified calls (`answers`, by prompt token ids) of the step's call prompts.
+    Only irrelevance groups reward a text answer, and a small policy carries that push to every
+    prompt (the decision token is shared): cpu_loop GRPO rounds drifted from calling (issue 13's
+    notes). The verified calls pull the call prompts back. Anchoring the irrelevance prompts' text
+    answers too made it worse (must-call 62.5 %): their decision token is where the policy was
+    wrong, so it got the pull."""
     import torch
 
     class AnchoredGRPOTrainer(trainer_class):  # type: ignore[misc, valid-type]
-        def anchor_to(self, answers: dict[tuple[int, ...], list[int]], coef: float) -> None:
-            self.answers, self.anchor_coef = answers, coef
-
         def compute_loss(self, model: Any, inputs: Any, return_outputs: bool = False,
                          num_items_in_batch: Any = None) -> Any:  # fmt: skip
             loss = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
             pairs = zip(inputs["prompt_ids"], inputs["prompt_mask"], strict=True)
             prompts = {tuple(ids[mask.bool()].tolist()) for ids, mask in pairs}  # left-padded by TRL
-            nlls = []
-            for prompt in sorted(p for p in prompts if p in self.answers):
-                answer = self.answers[prompt]
-                logits = model(torch.tensor([[*prompt, *answer]])).logits[0, len(prompt) - 1 : -1]
-                nlls.append(torch.nn.functional.cross_entropy(logits.float(), torch.tensor(answer)))
+            nlls = [-token_logprobs(model, list(p), answers[p]).mean() for p in sorted(prompts) if p in answers]
             if not nlls:  # a step of irrelevance groups alone
                 return loss
             nll = torch.stack(nlls).mean()
             self._metrics["train"]["anchor_nll"].append(nll.item())
-            return loss + self.anchor_coef * nll / self.current_gradient_accumulation_steps
+            return loss + coef * nll / self.current_gradient_accumulation_steps
 
     return AnchoredGRPOTrainer
 
