@@ -291,6 +291,11 @@ class LoopConfig(StrictModel):
         description="what each round trains (the last entry repeats): trainer = the `trainer` group; sft = an SFT "
         "cold start on every verified plan (loop.sft); grpo = local GRPO on the hard ones; sft+grpo = both",
     )
+    episodes: list[Annotated[int, Field(gt=0, le=MAX_EPISODES)]] = Field(
+        default_factory=list,
+        description="episodes each round synthesizes (the last entry repeats; empty: synthesis.episodes every round): "
+        "an SFT round learns every verified plan, a GRPO round screens only a few dozen hard prompts",
+    )
     sft: LocalSFTConfig = Field(default_factory=lambda: LocalSFTConfig(), description="the schedule's SFT settings")
     policy_dtype: Literal["f32", "f16", "q8_0"] = Field(
         "f32", description="GGUF the trained policy is served from (embedded assistant); f32 keeps small RL updates"

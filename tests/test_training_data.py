@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from inftool.gates.records import GatedTrajectory, GateResult
 from inftool.rollout.records import Execution
 from inftool.train.data import (
@@ -98,6 +100,23 @@ def test_schedule_picks_each_rounds_trainers_and_repeats_the_last():
     assert [type(t) for t in later] == [LocalGRPOConfig] and later[0] is config.trainer
     assert round_trainers(config.model_copy(update={"loop": config.loop.model_copy(update={"schedule": ["none"]})}),
                           0) == []  # fmt: skip
+
+
+def test_loop_episodes_gives_each_round_its_count_and_repeats_the_last():
+    """cpu_loop synthesizes 400 episodes for its SFT round and 120 for its GRPO round."""
+    from inftool.config import validate
+    from inftool.errors import UserError
+    from inftool.loop import RoundInputs, ingest, round_scenarios
+    from inftool.recipes import compose_config
+
+    config = validate(compose_config(["loop.episodes=[5,3]", "synthesis.episodes=9"]))
+    toolsets = ingest(config, [])
+    inputs = RoundInputs(config.lm.assistant, config.trainer, config.scenarios.weights)
+    assert [len(round_scenarios(config, toolsets, index, inputs)) for index in range(3)] == [5, 3, 3]
+    plain = validate(compose_config(["synthesis.episodes=4"]))  # no loop.episodes: every round the same
+    assert [len(round_scenarios(plain, toolsets, index, inputs)) for index in range(2)] == [4, 4]
+    with pytest.raises(UserError, match=r"loop\.episodes"):
+        validate(compose_config(["loop.episodes=[400,0]"]))
 
 
 def test_a_plan_only_episode_is_its_plans_conversation_and_no_policy_gate_judges_it():

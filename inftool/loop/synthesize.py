@@ -24,16 +24,21 @@ from inftool.scenarios import Scenario, ScenarioSampler
 from inftool.specs import Toolset
 
 
+def round_episodes(config: InftoolConfig, index: int) -> int:
+    """Round `index`'s episode count: `loop.episodes` (its last entry repeats), else `synthesis.episodes`."""
+    counts = config.loop.episodes
+    return counts[min(index, len(counts) - 1)] if counts else config.synthesis.episodes
+
+
 def round_scenarios(config: InftoolConfig, toolsets: list[Toolset], index: int, inputs: RoundInputs) -> list[Scenario]:
     """Each round samples with its own seed; the previous round's variations come first."""
     scenarios = config.scenarios
     sampler = ScenarioSampler(toolsets, scenarios.distractors, config.seed + 1000 * index, scenarios.personas,
                               near_irrelevance=scenarios.near_irrelevance,
                               near_distractors=scenarios.near_distractors)  # fmt: skip
-    fresh = max(0, config.synthesis.episodes - len(inputs.variations))
-    return [*inputs.variations, *sampler.sample(fresh, inputs.weights, inputs.domain_weights)][
-        : config.synthesis.episodes
-    ]
+    episodes = round_episodes(config, index)
+    fresh = max(0, episodes - len(inputs.variations))
+    return [*inputs.variations, *sampler.sample(fresh, inputs.weights, inputs.domain_weights)][:episodes]
 
 
 def synthesis_record(items: Iterable[GatedTrajectory]) -> dict[str, Any]:
