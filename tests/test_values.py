@@ -145,6 +145,32 @@ def test_free_strings_take_the_shape_their_name_says():
         assert re.fullmatch(r"[A-Z]+-\d+", v.value("project", {"type": "string"}))  # an entity alone stays an id
 
 
+def test_free_strings_take_what_their_description_says():
+    """Real APIs.guru parameters whose names say nothing: the value comes from the values the
+    description lists, the range it gives, its example, or what it says the string is (a bare
+    Faker word read as "season around", "hour human", "type better" in the cpu_loop plans)."""
+    string = lambda description: {"type": "string", "description": description}  # noqa: E731
+    model = string("The terminal model. Possible values: E355, VX675WIFIBT, VX680, VX690, NONE.")
+    assert set(values_for("model", model)) <= {"E355", "VX675WIFIBT", "VX680", "VX690"}  # not the placeholder NONE
+    assert set(values_for("type", string("log type (DEFAULT, INFO, WARN, ERROR) to filter results by"))) <= {
+        "DEFAULT", "INFO", "WARN", "ERROR"}  # fmt: skip
+    assert set(values_for("orderType", string("Order result by ASC or DESC order."))) <= {"ASC", "DESC"}
+    level = string("the level of interest (can be `Patient`, `Study`, `Series`)")
+    assert set(values_for("Level", level)) <= {"Patient", "Study", "Series"}
+    ages = values_for("ageGroup", string("age-group specification (1: 8-18, 2: 19-25, 3: 26-35)"))
+    assert set(ages) <= {"1", "2", "3"}
+    hours = values_for("hour", string("time interval for the count aggregation (from 0 to 23)"))
+    assert all(0 <= int(h) <= 23 for h in hours) and len(set(hours)) > 3
+    seasons = values_for("season", string("Year of the season.\n<br>Examples: <code>2017</code>, <code>2018</code>."))
+    assert all(2015 <= int(year) <= 2026 for year in seasons)
+    players = values_for("playerid", string("Unique FantasyData Player ID. Example:<code>20000571</code>."))
+    assert all(re.fullmatch(r"[1-9]\d{7}", p) for p in players) and len(set(players)) > 20
+    assert all(re.fullmatch(r"[a-z0-9._]{3,}", u) for u in values_for("userid", string("User name")))
+    sids = values_for("DeviceSid", string("A 34-character string that uniquely identifies the Device."))
+    assert all(re.fullmatch(r"[A-Z]{2}[0-9a-f]{32}", sid) for sid in sids)
+    assert set(values_for("format", string("Translation Memory file format"))) <= {"json", "xml", "csv"}
+
+
 def test_the_same_seed_gives_the_same_values():
     tool = TOOLSETS[0].tool("createBooking")
     first = [Values(s).arguments(tool.name, tool.parameters) for s in SEEDS]

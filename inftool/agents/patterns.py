@@ -15,9 +15,16 @@ from typing import Any
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _EXAMPLE = re.compile(
-    r"(?:e\.g\.|eg\.|for example|for instance|such as|example:|like)\s*[:,]?\s*['\"`]?([A-Za-z0-9][\w\-./:@+]*)",
+    r"(?:e\.g\.|eg\.|for example|for instance|such as|examples?:|like)\s*[:,]?\s*(?:<code>)?['\"`]?"
+    r"([A-Za-z0-9][\w\-./:@+]*)",
     re.IGNORECASE,
 )
+_LISTED = re.compile(
+    r"(?:possible|valid|allowed|accepted|supported) values?(?: are| is)?\s*:\s*([^.;\n]+)", re.IGNORECASE
+)
+_CAPS = re.compile(r"\(([A-Z][A-Z0-9_]+(?:,\s*[A-Z][A-Z0-9_]+)+)\)|\b([A-Z]{2,}) or ([A-Z]{2,})\b")
+_QUOTED = re.compile(r"(?:one of|can be|either|values?)\W[^.]*?`([^`\s]{1,30})`[^.]*?`([^`\s]{1,30})`")
+_RANGE = re.compile(r"\b(-?\d{1,6}) to (-?\d{1,6})\b(?! *(?:char|byte|digit|letter))", re.IGNORECASE)
 
 
 def words(name: str) -> list[str]:
@@ -50,10 +57,40 @@ def example_of(schema: dict[str, Any]) -> str | None:
     return match.group(1).rstrip(".,;)") if match else None
 
 
+def listed_values(description: str) -> list[str]:
+    """The values a description lists for a string that has no enum: "Possible values: E355, VX680",
+    "(DEFAULT, INFO, WARN)", "ASC or DESC", "can be `Patient`, `Study`" (single tokens; not "none")."""
+    return [v for v in _listed(description) if v.lower() not in {"none", "null", "nil", "undefined", "empty"}]
+
+
+def _listed(description: str) -> list[str]:
+    if match := _LISTED.search(description):
+        found = [v.strip(" `'\"") for v in re.split(r",|\bor\b|\band\b", match.group(1))]
+        found = [v for v in found if re.fullmatch(r"[\w\-./+]{1,30}", v)]
+        if len(found) >= 2:
+            return found
+    if match := _CAPS.search(description):
+        return re.split(r",\s*", match.group(1)) if match.group(1) else [match.group(2), match.group(3)]
+    if match := _QUOTED.search(description):
+        return re.findall(r"`([^`\s]{1,30})`", description)
+    # codes with their meanings: "(1: 8-18, 2: 19-25)", "(1 - transit, 2 - visit)"
+    codes = re.findall(r"(?:^|[(,;]\s*)(\d{1,3})\s*(?::|=| - )\s*\w", description)
+    return codes if len(codes) >= 2 else []
+
+
+def range_of(description: str) -> tuple[int, int] | None:
+    """A numeric range a string's description gives ("from 0 to 23", "Preseason 0 to 4")."""
+    match = _RANGE.search(description)
+    low, high = (int(match.group(1)), int(match.group(2))) if match else (0, -1)
+    return (low, high) if low <= high else None
+
+
 def like(example: str, rng: random.Random) -> str:
     """A new value of the example's shape: the parts holding digits are redrawn (digits as digits,
     letters as letters of the same case, hex as hex), letter-only parts are kept as prefixes
     (`ACC-1001` → `ACC-4821`, `ord_9f3a` → `ord_2c7b`)."""
+    if re.fullmatch(r"(?:19|20)\d\d", example):  # a year stays a plausible year, not 8351
+        return str(rng.randint(2015, 2026))
     out = []
     for part in re.split(r"([\-_./:@ ])", example):
         if not any(c.isdigit() for c in part):

@@ -16,7 +16,16 @@ import re
 import string
 from typing import Any
 
-from inftool.agents.patterns import example_of, from_pattern, id_prefix, like, singular, words
+from inftool.agents.patterns import (
+    example_of,
+    from_pattern,
+    id_prefix,
+    like,
+    listed_values,
+    range_of,
+    singular,
+    words,
+)
 from inftool.agents.value_pools import (
     AIRPORTS,
     ANCHOR,
@@ -142,6 +151,10 @@ class Values:
         fmt = str(schema.get("format") or "").lower()
         joined = "".join(w)
         entity = (set(context) | ws) & PERSON_ENTITIES
+        if len(w) == 1 and len(w[0]) > 3 and w[0].endswith("id") and re.search(r"\b(?:id|identifier|name)\b", desc):
+            if "name" in desc.split():
+                return self.fake.user_name()
+            return self.identifier([w[0][:-2]], schema)
         if w and w[-1] in {"id", "ids", "uuid"} and fmt != "uuid":
             stem = [x for x in w if x not in ID_WORDS | ROLE_WORDS] or [singular(x) for x in context[-1:]] or ["ref"]
             return self.identifier(stem, schema)
@@ -214,6 +227,8 @@ class Values:
             return self.rng.choice(WEATHER)
         if ws & {"status"}:
             return self.rng.choice(("active", "pending", "completed"))
+        if described := self.described(ws, desc, schema):
+            return described
         if named := self.named_string(w):
             return named
         if ws & {"tag", "label", "category", "type", "kind"}:
@@ -230,6 +245,30 @@ class Values:
         if example:
             return like(example, self.rng)
         return self.fake.word()
+
+    def described(self, ws: set[str], desc: str, schema: dict[str, Any]) -> str | None:
+        """What the spec says a free string holds, before guessing from its name: a value its
+        description lists, a number in the range it gives, its example redrawn, a year, a password
+        (a bare Faker word there read as "season around", "hour human", "type better")."""
+        if choices := listed_values(str(schema.get("description") or "")):
+            return self.rng.choice(choices)
+        if bounds := range_of(desc):
+            return str(self.rng.randint(*bounds))
+        if example := example_of(schema):
+            return like(example, self.rng)
+        if ws & {"year", "season"} or re.search(r"\byear\b", desc):
+            return str(self.rng.randint(2015, 2026))
+        if str(schema.get("format") or "") == "password" or ws & {"password", "passwd", "passphrase"}:
+            return self.fake.password(length=12)
+        if "callback" in ws:  # JSONP
+            return self.rng.choice(("handleResponse", "jsonpCallback", "processData", "onLoaded"))
+        if "format" in ws and not re.search(r"date|time", desc):
+            return self.rng.choice(("json", "xml", "csv"))
+        if "sid" in ws:  # Twilio's: two letters and 32 hex digits
+            return f"{self.rng.choice(('AC', 'DE', 'SM', 'KD'))}{self.fake.sha1()[:32]}"
+        if "serial" in ws:
+            return self.fake.bothify("Q2??-####-??##").upper()
+        return None
 
     def named_string(self, w: list[str]) -> str | None:
         """Free strings whose name says their shape: an owner is a user name, a repo a slug, a
