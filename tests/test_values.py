@@ -169,6 +169,15 @@ def test_free_strings_take_what_their_description_says():
     sids = values_for("DeviceSid", string("A 34-character string that uniquely identifies the Device."))
     assert all(re.fullmatch(r"[A-Z]{2}[0-9a-f]{32}", sid) for sid in sids)
     assert set(values_for("format", string("Translation Memory file format"))) <= {"json", "xml", "csv"}
+    assert set(values_for("outputformat", string("Output image format. Must be one of png/html/jpg/svg"))) <= {
+        "png", "html", "jpg", "svg"}  # fmt: skip
+    starts = values_for("t0", string("The beginning of the timespan for the data."))
+    assert all(dt.datetime.fromisoformat(t.replace("Z", "+00:00")) for t in starts)
+    offsets = values_for("offset", string("Records skipped. Defaults to 0"))
+    assert all(o.isdigit() for o in offsets)
+    images = values_for("imageData", {"type": "string", "format": "binary", "description": "Binary image data."})
+    assert all(re.fullmatch(r"\w+\.(png|jpg)", i) for i in images)
+    assert all(re.fullmatch(r"[A-Z]+-\d+", g) for g in values_for("project_gid", string("Globally unique identifier")))
 
 
 def test_the_same_seed_gives_the_same_values():

@@ -20,7 +20,8 @@ _EXAMPLE = re.compile(
     re.IGNORECASE,
 )
 _LISTED = re.compile(
-    r"(?:possible|valid|allowed|accepted|supported) values?(?: are| is)?\s*:\s*([^.;\n]+)", re.IGNORECASE
+    r"(?:(?:possible|valid|allowed|accepted|supported) values?(?: are| is)?\s*:|must be one of|one of:)\s*([^.;\n]+)",
+    re.IGNORECASE,
 )
 _CAPS = re.compile(r"\(([A-Z][A-Z0-9_]+(?:,\s*[A-Z][A-Z0-9_]+)+)\)|\b([A-Z]{2,}) or ([A-Z]{2,})\b")
 _QUOTED = re.compile(r"(?:one of|can be|either|values?)\W[^.]*?`([^`\s]{1,30})`[^.]*?`([^`\s]{1,30})`")
@@ -65,7 +66,7 @@ def listed_values(description: str) -> list[str]:
 
 def _listed(description: str) -> list[str]:
     if match := _LISTED.search(description):
-        found = [v.strip(" `'\"") for v in re.split(r",|\bor\b|\band\b", match.group(1))]
+        found = [v.strip(" `'\"") for v in re.split(r",|/|\bor\b|\band\b", match.group(1))]
         found = [v for v in found if re.fullmatch(r"[\w\-./+]{1,30}", v)]
         if len(found) >= 2:
             return found

@@ -4,93 +4,27 @@
 pattern, bounds, examples) and by what the argument is called and described as (a person's name,
 an email, a city, a date, an amount, a currency code, an id in the shape the spec shows). The same
 seed gives the same values. A 135M model asked for an `account_id` writes `get_account_balance_2038`;
-this writes `ACC-4821` when the description says "e.g. ACC-1001". The pools and the shared Faker are
-in `value_pools`, the name and pattern helpers (`words`, `example_of`, `like`) in `patterns`.
+this writes `ACC-4821` when the description says "e.g. ACC-1001". People, dates, ids and free strings
+are drawn in `strings` (the base class), the pools and the shared Faker are in `value_pools`, the name
+and pattern helpers (`words`, `example_of`, `like`) in `patterns`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import random
-import re
-import string
 from typing import Any
 
-from inftool.agents.patterns import (
-    example_of,
-    from_pattern,
-    id_prefix,
-    like,
-    listed_values,
-    range_of,
-    singular,
-    words,
-)
-from inftool.agents.value_pools import (
-    AIRPORTS,
-    ANCHOR,
-    CITIES,
-    CURRENCIES,
-    FOLDERS,
-    ID_ENTITIES,
-    ID_WORDS,
-    LANGUAGES,
-    MEMOS,
-    NAMES,
-    PAIRS,
-    PAST_CONTEXT,
-    PERSON_ENTITIES,
-    PROVIDERS,
-    QUERIES,
-    ROLE_WORDS,
-    SENTENCES,
-    SLUG_TAILS,
-    STEMS,
-    TEXT_WORDS,
-    TICKERS,
-    TITLES,
-    WEATHER,
-    _Fake,
-)
+from inftool.agents.patterns import singular, words
+from inftool.agents.strings import StringDraws
+from inftool.agents.value_pools import PAIRS
 
 
-class Values:
+class Values(StringDraws):
     """Seeded value generators for one episode (or one purpose within it: pass a `tag`)."""
-
-    def __init__(self, seed: int | str, locale: str = "en_US") -> None:
-        self.seed = seed
-        self.rng = random.Random(f"values:{seed}")
-        self.fake = _Fake(locale, f"faker:{seed}")
-        self._person: dict[str, str] | None = None
-        self.hints: dict[str, str] = {}
 
     def child(self, tag: str) -> Values:
         child = Values(f"{self.seed}/{tag}")
         child.hints = self.hints
         return child
-
-    # ---- people and places -------------------------------------------------------------------
-    def person(self) -> dict[str, str]:
-        """One coherent person per object (first and last name match the email)."""
-        if self._person is None:
-            first, last = self.fake.first_name(), self.fake.last_name()
-            domain = self.rng.choice(("example.com", "example.org", "mail.example.net"))
-            sep = self.rng.choice((".", "", "_"))
-            self._person = {"first": first, "last": last, "email": f"{first}{sep}{last}@{domain}".lower()}
-        return self._person
-
-    def date(self, kind: str = "future") -> dt.date:
-        if kind == "past":
-            return ANCHOR - dt.timedelta(days=self.rng.randint(3, 120))
-        if kind == "birth":
-            return dt.date(self.rng.randint(1955, 2004), self.rng.randint(1, 12), self.rng.randint(1, 28))
-        return ANCHOR + dt.timedelta(days=self.rng.randint(3, 150))
-
-    def between(self, low: dt.date, high: dt.date) -> dt.date:
-        return low + dt.timedelta(days=self.rng.randint(0, max(0, (high - low).days)))
-
-    def clock(self) -> str:
-        return f"{self.rng.randint(7, 20):02d}:{self.rng.choice((0, 15, 30, 45)):02d}"
 
     def amount(self, low: float, high: float, integer: bool) -> float | int:
         nice = [v for v in (12, 15, 20, 25, 30, 40, 45, 50, 60, 75, 80, 100, 120, 150, 200, 250, 300, 350, 450,
@@ -102,232 +36,6 @@ class Values:
             return int(value) if integer else float(value)
         value = self.rng.uniform(low, high)
         return round(value) if integer else round(value, 2)
-
-    def learn(self, schemas: list[dict[str, Any]]) -> None:
-        """Remember the id examples other tools' schemas show (`account_id: e.g. ACC-1001`), so an
-        argument without one (`from_account`) still gets an id of that shape."""
-        for schema in schemas:
-            for name, sub in (schema.get("properties") or {}).items():
-                example = example_of(sub) if isinstance(sub, dict) else None
-                if example and re.search(r"\d", example):
-                    stem = [x for x in words(name) if x not in ID_WORDS | ROLE_WORDS]
-                    if stem:
-                        self.hints.setdefault(" ".join(stem), example)
-
-    def identifier(self, stem: list[str], schema: dict[str, Any]) -> str:
-        example = example_of(schema) or self.hints.get(" ".join(stem))
-        if example and re.search(r"\d", example):
-            return like(example, self.rng)
-        joined = "".join(stem)
-        if "flight" in joined:
-            return f"{self.rng.choice(('UA', 'LH', 'BA', 'AF', 'DL', 'KL', 'IB', 'TP'))}{self.rng.randint(100, 2999)}"
-        if schema.get("format") == "uuid" or "uuid" in stem:
-            return str(self.fake.uuid4())
-        return f"{id_prefix(stem)}-{self.rng.randint(1000, 99999)}"
-
-    # ---- strings -----------------------------------------------------------------------------
-    def text(self, name: str, context: list[str]) -> str:
-        """Free text for a field (the tool server's LM may replace it)."""
-        w = set(words(name))
-        if w & {"memo", "note", "notes", "reference"}:
-            return self.rng.choice(MEMOS)
-        if w & {"subject", "title", "headline"}:
-            return self.rng.choice(TITLES)
-        where = set(context)
-        if "description" in w and where & {"transaction", "transactions", "payment", "payments"}:
-            how = self.rng.choice(("Card payment at", "Transfer to", "Direct debit", "Refund from"))
-            return f"{how} {self.fake.company()}"
-        if "description" in w and where & {"hotel", "hotels"}:
-            return (
-                f"{self.rng.choice(('Quiet', 'Modern', 'Family-run', 'Boutique'))} hotel near the "
-                + self.rng.choice(("old town", "main station", "harbour", "city centre"))
-            )
-        return self.rng.choice(SENTENCES)
-
-    def string(self, name: str, schema: dict[str, Any], context: list[str]) -> str:
-        w = words(name)
-        ws = set(w)
-        desc = str(schema.get("description") or "").lower()
-        fmt = str(schema.get("format") or "").lower()
-        joined = "".join(w)
-        entity = (set(context) | ws) & PERSON_ENTITIES
-        if len(w) == 1 and len(w[0]) > 3 and w[0].endswith("id") and re.search(r"\b(?:id|identifier|name)\b", desc):
-            if "name" in desc.split():
-                return self.fake.user_name()
-            return self.identifier([w[0][:-2]], schema)
-        if w and w[-1] in {"id", "ids", "uuid"} and fmt != "uuid":
-            stem = [x for x in w if x not in ID_WORDS | ROLE_WORDS] or [singular(x) for x in context[-1:]] or ["ref"]
-            return self.identifier(stem, schema)
-        if fmt == "email" or ws & {"email", "mail"} or (ws == {"to"} and "email" in context):
-            return self.person()["email"]
-        if (
-            fmt == "date"
-            or ws & {"date", "day", "since", "until", "birthday", "dob", "deadline", "due"}
-            or ("check" in ws and ws & {"in", "out"})
-        ):
-            past = ws & {"since", "from", "start"} or set(context) & PAST_CONTEXT
-            kind = "birth" if ws & {"birthday", "dob", "birth"} else "past" if past else ""
-            return self.date(kind or "future").isoformat()
-        if fmt in ("date-time", "datetime") or ws & {"datetime", "timestamp"} or w[-1:] == ["at"]:
-            day = self.date("past" if w[-1:] == ["at"] or set(context) & PAST_CONTEXT else "future")
-            return f"{day.isoformat()}T{self.clock()}:00Z"
-        if fmt == "time" or w[-1:] == ["time"]:
-            return self.clock()
-        if fmt == "uuid":
-            return str(self.fake.uuid4())
-        if fmt in ("uri", "url") or ws & {"url", "link", "website", "homepage", "uri"}:
-            return f"https://www.{self.fake.domain_name()}/{self.rng.choice(('about', 'pricing', 'blog', 'docs'))}"
-        if fmt in ("hostname",) or ws & {"domain", "hostname", "host"}:
-            return self.fake.domain_name()
-        if fmt == "ipv4" or ws & {"ip", "ipv4"}:
-            return self.fake.ipv4_public()
-        if ws & {"iata", "airport"} or "iata" in desc or "airport" in desc:
-            return self.rng.choice(AIRPORTS)
-        if ws & {"currency"}:
-            return self.rng.choice(CURRENCIES)
-        if ws & {"country"}:
-            return self.fake.country_code() if ws & {"code", "iso"} else self.fake.country()
-        if ws & {"language", "lang", "locale"}:
-            code = self.rng.choice(list(LANGUAGES))
-            return code if ws & {"code", "locale", "lang"} else LANGUAGES[code]
-        if ws & {"city", "town", "destination", "origin", "location", "place"} and not ws & ID_WORDS:
-            return self.rng.choice(CITIES)
-        if ws & {"state", "province", "region"} and not ws & {"status"}:
-            return self.fake.state()
-        if ws & {"address", "street"}:
-            return self.fake.street_address()
-        if ws & {"zip", "postal", "postcode", "zipcode"}:
-            return self.fake.postcode()
-        if ws & {"phone", "mobile", "tel", "telephone"}:
-            return self.fake.numerify("+1-###-###-####").replace("+1-0", "+1-5")
-        if (ws & {"first", "given", "firstname"} and ws & {"name", "firstname"}) or joined == "firstname":
-            return self.person()["first"]
-        if ws & {"last", "surname", "family", "lastname"} or joined == "lastname":
-            return self.person()["last"]
-        if ws & {"username", "login", "handle"} or joined == "username":
-            return self.fake.user_name()
-        if ws & {"company", "organization", "organisation", "employer", "vendor", "merchant"}:
-            return self.fake.company()
-        if "name" in ws and set(context) & {"file", "files", "entry", "entries", "directory", "folder"}:
-            return f"{self.rng.choice(STEMS)}.{self.rng.choice(('md', 'txt', 'csv', 'json', 'pdf'))}"
-        if "name" in ws and (entity or ws & {"full", "person"} or not context):
-            return f"{self.person()['first']} {self.person()['last']}"
-        if ws & {"path", "file", "filename", "folder", "directory", "dir"}:
-            stem = self.rng.choice(STEMS)
-            if (ws | set(context)) & {"folder", "directory", "dir", "folders", "directories"}:
-                return f"{self.rng.choice(FOLDERS)}/{self.rng.choice(NAMES).lower()}"
-            return f"{self.rng.choice(FOLDERS)}/{stem}.{self.rng.choice(('md', 'txt', 'csv', 'json'))}"
-        if ws & {"query", "search", "keyword", "keywords", "q", "term", "topic"}:
-            return self.rng.choice(QUERIES)
-        if ws & {"color", "colour"}:
-            return self.fake.color_name()
-        if ws & {"job", "occupation", "role", "position"}:
-            return self.fake.job()
-        if ws & {"weather", "condition", "conditions", "forecast"}:
-            return self.rng.choice(WEATHER)
-        if ws & {"status"}:
-            return self.rng.choice(("active", "pending", "completed"))
-        if described := self.described(ws, desc, schema):
-            return described
-        if named := self.named_string(w):
-            return named
-        if ws & {"tag", "label", "category", "type", "kind"}:
-            return self.fake.word()
-        if ws & TEXT_WORDS or ws & {"subject", "title", "headline"}:
-            return self.text(name, context)
-        if w and (w[-1] in ID_WORDS or "id" in ws or w[-1] in ID_ENTITIES):
-            stem = [x for x in w if x not in ID_WORDS | ROLE_WORDS] or [singular(x) for x in context[-1:]] or ["ref"]
-            return self.identifier(stem, schema)
-        if "name" in ws:
-            thing = (context[-1:] or ["project"])[0]
-            return f"{self.rng.choice(NAMES)} {singular(thing).replace('_', ' ').title()}"
-        example = example_of(schema)
-        if example:
-            return like(example, self.rng)
-        return self.fake.word()
-
-    def described(self, ws: set[str], desc: str, schema: dict[str, Any]) -> str | None:
-        """What the spec says a free string holds, before guessing from its name: a value its
-        description lists, a number in the range it gives, its example redrawn, a year, a password
-        (a bare Faker word there read as "season around", "hour human", "type better")."""
-        if choices := listed_values(str(schema.get("description") or "")):
-            return self.rng.choice(choices)
-        if bounds := range_of(desc):
-            return str(self.rng.randint(*bounds))
-        if example := example_of(schema):
-            return like(example, self.rng)
-        if ws & {"year", "season"} or re.search(r"\byear\b", desc):
-            return str(self.rng.randint(2015, 2026))
-        if str(schema.get("format") or "") == "password" or ws & {"password", "passwd", "passphrase"}:
-            return self.fake.password(length=12)
-        if "callback" in ws:  # JSONP
-            return self.rng.choice(("handleResponse", "jsonpCallback", "processData", "onLoaded"))
-        if "format" in ws and not re.search(r"date|time", desc):
-            return self.rng.choice(("json", "xml", "csv"))
-        if "sid" in ws:  # Twilio's: two letters and 32 hex digits
-            return f"{self.rng.choice(('AC', 'DE', 'SM', 'KD'))}{self.fake.sha1()[:32]}"
-        if "serial" in ws:
-            return self.fake.bothify("Q2??-####-??##").upper()
-        return None
-
-    def named_string(self, w: list[str]) -> str | None:
-        """Free strings whose name says their shape: an owner is a user name, a repo a slug, a
-        token looks like one (a bare Faker word there reads as "owner dog, repo change")."""
-        ws = set(w)
-        if ws & {"sort", "direction"} or w == ["order"]:
-            return self.rng.choice(("asc", "desc"))
-        if w[-1:] and w[-1] in ID_ENTITIES | ID_WORDS:  # "project", "account", "key": ids in the spec's shape
-            return None
-        if ws & {"owner", "org", "organisation", "namespace", "workspace", "team", "author", "creator"}:
-            return self.fake.user_name()
-        if ws & {"repo", "repository", "slug", "app", "application", "service", "package", "bucket"}:
-            return f"{self.fake.word()}-{self.rng.choice(SLUG_TAILS)}"
-        if ws & {"token", "secret", "apikey", "hash", "sha", "cursor"}:
-            return self.fake.sha1()[: self.rng.choice((16, 20, 24))]
-        if ws & {"symbol", "ticker"}:
-            return self.rng.choice(TICKERS)
-        if ws & {"version", "release"} and not ws & {"name", "notes"}:
-            return f"{self.rng.randint(1, 4)}.{self.rng.randint(0, 12)}.{self.rng.randint(0, 9)}"
-        if ws & {"provider", "platform"}:
-            return self.rng.choice(PROVIDERS)
-        if ws & {"mime", "content", "media"} and ws & {"type"}:
-            return self.rng.choice(("application/json", "text/csv", "application/pdf", "image/png"))
-        return None
-
-    def fit_string(self, value: str, schema: dict[str, Any], name: str) -> str:
-        pattern = schema.get("pattern")
-        if isinstance(pattern, str):
-            try:
-                ok = re.search(pattern, value) is not None
-            except re.error:
-                ok = True
-            if not ok:
-                value = self._from_pools(name, pattern) or from_pattern(pattern, self.rng) or value
-        low, high = int(schema.get("minLength") or 0), schema.get("maxLength")
-        if isinstance(high, int) and len(value) > high:
-            value = value[:high].rstrip() or value[:high]
-        if len(value) < low:
-            value = value + "".join(self.rng.choice(string.ascii_lowercase) for _ in range(low - len(value)))
-        return value
-
-    def _from_pools(self, name: str, pattern: str) -> str | None:
-        """A real code that fits the pattern (an airport for `origin: ^[A-Z]{3}$`), before random letters."""
-        ws = set(words(name))
-        pools: list[tuple[str, ...]] = []
-        if ws & {"origin", "destination", "airport", "from", "to", "departure", "arrival", "iata"}:
-            pools.append(AIRPORTS)
-        if ws & {"currency"}:
-            pools.append(CURRENCIES)
-        if ws & {"city", "location"}:
-            pools.append(CITIES)
-        for pool in pools:
-            try:
-                fits = [v for v in pool if re.search(pattern, v)]
-            except re.error:
-                return None
-            if fits:
-                return self.rng.choice(fits)
-        return None
 
     # ---- numbers -----------------------------------------------------------------------------
     def number(self, name: str, schema: dict[str, Any], integer: bool) -> int | float:
