@@ -8,8 +8,9 @@ minutes each step took (summed over resumed runs too).
     python bench/loop.py --recipe quickstart --limit 20   # any recipe, fewer BFCL items per category
     python bench/loop.py --run-dir DIR -- KEY=VALUE ...   # extra inftool overrides after --
 
-Runs `inftool` in a subprocess, then reads RUN/loop_summary.json. Rerun with the same --run-dir
-to resume (each finished step is kept) or just to print the table again (--table-only).
+Runs `inftool` in a subprocess, then reads RUN/loop_summary.json (its finished rounds, a killed run's
+too). Rerun with the same --run-dir to resume (each finished step is kept) or just to print the table
+again (--table-only).
 """
 
 from __future__ import annotations
@@ -118,7 +119,10 @@ def main() -> None:
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "inftool", *overrides], check=True)
         wall = time.perf_counter() - start
-    history = json.loads((args.run_dir / "loop_summary.json").read_text())
+    summary = args.run_dir / "loop_summary.json"  # rewritten as each round ends: a killed run keeps its rounds
+    if not summary.is_file():
+        sys.exit(f"bench/loop: no {summary}: no round of that run has finished yet (rerun without --table-only)")
+    history = json.loads(summary.read_text())
     print("\n" + table(history) + "\n\n" + training(history) + "\n\n" + step_times(args.run_dir))
     items = "all items" if args.limit is None else f"{args.limit} items"
     print(f"\nBFCL: {items} per category per evaluation (the recipe's eval.limit when not given)"

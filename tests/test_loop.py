@@ -151,6 +151,8 @@ def test_two_rounds_killed_in_round_1_resume_without_redoing_round_0(tmp_path: P
     assert not (run_dir / "round_1" / "eval.done.json").exists()
     seconds = step_seconds(round_0)  # each finished step's wall time, kept for a resumed run's total
     assert all(seconds[name] > 0 for name in ("baseline", "synthesize", "train", "eval"))
+    kept = json.loads((run_dir / "loop_summary.json").read_text())  # the killed run's finished round
+    assert [r["round"] for r in kept] == [0] and kept[0]["eval"]["bfcl"]
 
     second = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=1200)
     assert second.returncode == 0, second.stderr[-3000:]

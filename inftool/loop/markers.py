@@ -13,7 +13,7 @@ from typing import Any
 SECONDS = "step_seconds.json"
 
 
-def _write(path: Path, data: Any) -> None:
+def write_json(path: Path, data: Any) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, default=str))
     tmp.replace(path)  # atomic: a killed run leaves the old file or the new one
@@ -29,8 +29,8 @@ def step(round_dir: Path, name: str, work: Callable[..., dict[str, Any]], *args:
     round_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     result = work(*args)
-    _write(round_dir / SECONDS, {**step_seconds(round_dir), name: round(time.perf_counter() - start, 1)})
-    _write(marker, result)
+    write_json(round_dir / SECONDS, {**step_seconds(round_dir), name: round(time.perf_counter() - start, 1)})
+    write_json(marker, result)
     return result
 
 

@@ -4,14 +4,13 @@ summary (RUN/loop_summary.json), its table and RUN/report.html."""
 from __future__ import annotations
 
 import itertools
-import json
 from pathlib import Path
 from typing import Any
 
 from inftool.config import InftoolConfig, LMConfig, TrainerConfig
 from inftool.data import TrajectoryStore
 from inftool.loop.evaluate import Evaluator
-from inftool.loop.markers import step
+from inftool.loop.markers import step, write_json
 from inftool.loop.optimize import optimize_step, with_programs
 from inftool.loop.records import RoundInputs
 from inftool.loop.reweight import reweight
@@ -19,6 +18,8 @@ from inftool.loop.shards import connect
 from inftool.loop.synthesize import round_scenarios, synthesize_step
 from inftool.loop.train import next_inputs, round_trainers, train_step
 from inftool.specs import Toolset
+
+SUMMARY = "loop_summary.json"  # the finished rounds' records, rewritten as each one ends
 
 
 def with_assistant(config: InftoolConfig, assistant: LMConfig, trainer: TrainerConfig) -> InftoolConfig:
@@ -94,6 +95,7 @@ def run_rounds(config: InftoolConfig, toolsets: list[Toolset], run_dir: Path,
             mix = record["reweight"] = step(round_dir, "reweight", reweight, config, evaluator, round_dir, inputs,
                                             index)  # fmt: skip
         history.append(record)
+        write_json(run_dir / SUMMARY, history)  # each finished round: a killed run still has its table
         inputs = next_inputs(config, inputs, trained, mix)
     print()
     print(usage_table(lms))
@@ -105,7 +107,7 @@ def run_rounds(config: InftoolConfig, toolsets: list[Toolset], run_dir: Path,
 def finish(history: list[dict[str, Any]], run_dir: Path) -> None:
     from inftool.report import loop_table, write_report
 
-    (run_dir / "loop_summary.json").write_text(json.dumps(history, indent=2, default=str))
+    write_json(run_dir / SUMMARY, history)
     print()
     print(loop_table(history))
     print(f"report: {write_report(history, run_dir)}")
