@@ -70,6 +70,9 @@ class StringDraws:
     def between(self, low: dt.date, high: dt.date) -> dt.date:
         return low + dt.timedelta(days=self.rng.randint(0, max(0, (high - low).days)))
 
+    def timestamp(self, kind: str = "future") -> str:
+        return f"{self.date(kind).isoformat()}T{self.clock()}:00Z"
+
     def clock(self) -> str:
         return f"{self.rng.randint(7, 20):02d}:{self.rng.choice((0, 15, 30, 45)):02d}"
 
@@ -139,8 +142,7 @@ class StringDraws:
             kind = "birth" if ws & {"birthday", "dob", "birth"} else "past" if past else ""
             return self.date(kind or "future").isoformat()
         if fmt in ("date-time", "datetime") or ws & {"datetime", "timestamp"} or w[-1:] == ["at"]:
-            day = self.date("past" if w[-1:] == ["at"] or set(context) & PAST_CONTEXT else "future")
-            return f"{day.isoformat()}T{self.clock()}:00Z"
+            return self.timestamp("past" if w[-1:] == ["at"] or set(context) & PAST_CONTEXT else "future")
         if fmt == "time" or w[-1:] == ["time"]:
             return self.clock()
         if fmt == "uuid":
@@ -211,9 +213,6 @@ class StringDraws:
         if "name" in ws:
             thing = (context[-1:] or ["project"])[0]
             return f"{self.rng.choice(NAMES)} {singular(thing).replace('_', ' ').title()}"
-        example = example_of(schema)
-        if example:
-            return like(example, self.rng)
         return self.fake.word()
 
     def described(self, desc: str, schema: dict[str, Any]) -> str | None:
@@ -227,7 +226,7 @@ class StringDraws:
         if example := example_of(schema):
             return like(example, self.rng)
         if re.search(r"\b(?:timespan|timestamp)\b", desc):
-            return f"{self.date('past').isoformat()}T{self.clock()}:00Z"
+            return self.timestamp("past")
         if re.search(r"\b(?:number of|how many|maximum number)\b", desc):  # a count the spec types as a string
             return str(self.rng.randint(1, 60))
         return None

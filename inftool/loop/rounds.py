@@ -107,7 +107,6 @@ def run_rounds(config: InftoolConfig, toolsets: list[Toolset], run_dir: Path,
 def finish(history: list[dict[str, Any]], run_dir: Path) -> None:
     from inftool.report import loop_table, write_report
 
-    write_json(run_dir / SUMMARY, history)
-    print()
+    print()  # RUN/loop_summary.json is already written: the last round rewrote it
     print(loop_table(history))
     print(f"report: {write_report(history, run_dir)}")
