@@ -59,17 +59,23 @@ def test_tools_per_kind(toolsets):
             assert s.chain is not None and s.targets == [s.chain.source, s.chain.target]
 
 
-def test_near_irrelevance_offers_a_same_domain_tool_on_another_topic(toolsets):
-    from inftool.scenarios.sampler import NEAR_OVERLAP, topic_words
+def test_near_irrelevance_offers_the_closest_same_domain_tools_that_cannot_serve_it(toolsets):
+    from inftool.scenarios.sampler import NEAR_OVERLAP, nearest_unfit, topic_words
 
     scenarios = ScenarioSampler(toolsets, distractors=1, seed=5, near_irrelevance=1.0).sample(24, {"irrelevance": 1})
+    tempting = 0
     for s in scenarios:
         home = next(ts for ts in toolsets if s.irrelevant_tool in ts.tools)
         needed = topic_words(s.irrelevant_tool)
+        closest = nearest_unfit(s.irrelevant_tool, home.tools, k=4)
         for tool in s.offered:
             assert tool in home.tools and tool.name != s.irrelevant_tool.name  # BFCL's kind: same domain
             overlap = len(needed & topic_words(tool)) / len(needed | topic_words(tool))
             assert overlap <= NEAR_OVERLAP, (s.irrelevant_tool.name, tool.name)  # but not one that serves it
+            if closest:  # a tool sharing topic words exists: it is the one offered (BFCL: a sculpture for a stadium)
+                assert tool in closest and overlap > 0, (s.irrelevant_tool.name, tool.name)
+                tempting += 1
+    assert tempting >= 8  # the example specs hold such neighbours for most tools
     far = ScenarioSampler(toolsets, distractors=1, seed=5, near_irrelevance=0.0).sample(24, {"irrelevance": 1})
     assert all(t not in next(ts for ts in toolsets if s.irrelevant_tool in ts.tools).tools
                for s in far for t in s.offered)  # fmt: skip

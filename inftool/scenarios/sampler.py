@@ -3,8 +3,9 @@
 - `multiple` adds distractors: with probability `near_distractors` the domain's tools closest in
   topic to the target that still cannot serve it (BFCL's kind), otherwise random ones;
   `irrelevance` offers tools that cannot serve the request: with probability `near_irrelevance`
-  tools of the same domain on another topic (BFCL's kind: a BMI calculator for a triangle's area),
-  otherwise tools of other toolsets (or domains); `multi_step` needs a chain where one tool's
+  the domain's tools closest in topic that still cannot serve it (BFCL's kind: a BMI calculator
+  for a triangle's area, a sculpture's creator for a stadium's capacity), otherwise tools of other
+  toolsets (or domains); `multi_step` needs a chain where one tool's
   output feeds another's input, found by matching field names and
   types across the schemas.
 """
@@ -211,7 +212,10 @@ class ScenarioSampler:
         needed = rng.choice(toolset.tools)
         others = [t for ts in self.toolsets if ts.name != toolset.name for t in ts.tools]
         if not others or (self.near_irrelevance and rng.random() < self.near_irrelevance):
-            others = unfit_neighbours(needed, toolset.tools, self._topics(toolset)) or others
+            k = max(1, self.distractors)
+            topics = self._topics(toolset)
+            others = (nearest_unfit(needed, toolset.tools, topics, 2 * k + 2)
+                      or unfit_neighbours(needed, toolset.tools, topics) or others)  # fmt: skip
         if not others:  # one toolset of near-identical tools: whatever else it has
             others = [t for t in toolset.tools if t.name != needed.name]
         offered = rng.sample(others, min(max(1, self.distractors), len(others)))
