@@ -209,16 +209,15 @@ class ScenarioSampler:
         return {"offered": offered, "targets": [t.name for t in targets], "calls_per_target": counts[: len(targets)]}
 
     def _irrelevance(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
-        needed = rng.choice(toolset.tools)
+        needed, k = rng.choice(toolset.tools), max(1, self.distractors)
         others = [t for ts in self.toolsets if ts.name != toolset.name for t in ts.tools]
         if not others or (self.near_irrelevance and rng.random() < self.near_irrelevance):
-            k = max(1, self.distractors)
             topics = self._topics(toolset)
             others = (nearest_unfit(needed, toolset.tools, topics, 2 * k + 2)
                       or unfit_neighbours(needed, toolset.tools, topics) or others)  # fmt: skip
         if not others:  # one toolset of near-identical tools: whatever else it has
             others = [t for t in toolset.tools if t.name != needed.name]
-        offered = rng.sample(others, min(max(1, self.distractors), len(others)))
+        offered = rng.sample(others, min(k, len(others)))
         return {"offered": offered, "targets": [needed.name], "calls_per_target": [0], "irrelevant_tool": needed}
 
     def _multi_step(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
