@@ -119,7 +119,9 @@ def main() -> None:
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "inftool", *overrides], check=True)
         wall = time.perf_counter() - start
-    summary = args.run_dir / "loop_summary.json"  # rewritten as each round ends: a killed run keeps its rounds
+    from inftool.loop.markers import SUMMARY
+
+    summary = args.run_dir / SUMMARY  # rewritten as each round ends: a killed run keeps its rounds
     if not summary.is_file():
         sys.exit(f"bench/loop: no {summary}: no round of that run has finished yet (rerun without --table-only)")
     history = json.loads(summary.read_text())

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 SECONDS = "step_seconds.json"
+SUMMARY = "loop_summary.json"  # RUN/: the finished rounds' records, rewritten as each one ends
 
 
 def write_json(path: Path, data: Any) -> None:

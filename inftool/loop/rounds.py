@@ -10,7 +10,7 @@ from typing import Any
 from inftool.config import InftoolConfig, LMConfig, TrainerConfig
 from inftool.data import TrajectoryStore
 from inftool.loop.evaluate import Evaluator
-from inftool.loop.markers import step, write_json
+from inftool.loop.markers import SUMMARY, step, write_json
 from inftool.loop.optimize import optimize_step, with_programs
 from inftool.loop.records import RoundInputs
 from inftool.loop.reweight import reweight
@@ -18,8 +18,6 @@ from inftool.loop.shards import connect
 from inftool.loop.synthesize import round_scenarios, synthesize_step
 from inftool.loop.train import next_inputs, round_trainers, train_step
 from inftool.specs import Toolset
-
-SUMMARY = "loop_summary.json"  # the finished rounds' records, rewritten as each one ends
 
 
 def with_assistant(config: InftoolConfig, assistant: LMConfig, trainer: TrainerConfig) -> InftoolConfig:
