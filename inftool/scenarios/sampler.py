@@ -5,7 +5,8 @@
   `irrelevance` offers tools that cannot serve the request: with probability `near_irrelevance`
   the domain's tools closest in topic that still cannot serve it (BFCL's kind: a BMI calculator
   for a triangle's area, a sculpture's creator for a stadium's capacity), otherwise tools of other
-  toolsets (or domains); `multi_step` needs a chain where one tool's
+  toolsets (or domains); `parallel_multiple` asks for 2 to 4 tools, all of them offered and only
+  sometimes one more (`PARALLEL_MULTIPLE_UNUSED`, as BFCL); `multi_step` needs a chain where one tool's
   output feeds another's input, found by matching field names and
   types across the schemas.
 """
@@ -23,6 +24,11 @@ from inftool.specs import Toolset, ToolSpec
 from inftool.specs.curate import topic_text
 
 NEAR_OVERLAP = 0.25  # topic-word Jaccard above which a same-domain tool might serve the request itself
+# BFCL's parallel_multiple (200 items) asks for 2, 3 or 4 different functions (105, 68 and 19 items; at most 4
+# calls in all but one) and offers a function it does not ask for in 22: our offer teaches "one tool is a decoy" only
+# as often, or the model learns to leave one of the asked-for tools out.
+PARALLEL_MULTIPLE_TOOLS = {2: 0.55, 3: 0.35, 4: 0.10}
+PARALLEL_MULTIPLE_UNUSED = 0.11
 
 
 def _norm(name: str) -> str:
@@ -203,10 +209,17 @@ class ScenarioSampler:
         return {"offered": offered, "targets": [tool.name], "calls_per_target": [1]}
 
     def _parallel_multiple(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
-        targets = rng.sample(toolset.tools, min(2, len(toolset.tools)))
-        offered = self._with_distractors(targets, toolset, rng, max(1, self.distractors - 1), near=True)
-        counts = rng.choice([[1, 1], [1, 2], [2, 1], [2, 2]])  # BFCL's parallel_multiple asks for 2 to 4 calls
-        return {"offered": offered, "targets": [t.name for t in targets], "calls_per_target": counts[: len(targets)]}
+        """BFCL's kind: several tools, each asked for once or twice, and (mostly) every tool offered is used."""
+        n = rng.choices(list(PARALLEL_MULTIPLE_TOOLS), weights=list(PARALLEL_MULTIPLE_TOOLS.values()))[0]
+        targets = rng.sample(toolset.tools, min(n, len(toolset.tools)))
+        counts = [1] * len(targets)
+        if len(targets) == 2:  # 4 calls at most: two tools may both be asked for twice, of three tools one
+            counts = rng.choice([[1, 1], [1, 2], [2, 1], [2, 2]])
+        elif len(targets) == 3 and rng.random() < 0.2:  # BFCL: 15 of its 68 three-function items
+            counts[rng.randrange(3)] = 2
+        unused = int(bool(self.distractors) and rng.random() < PARALLEL_MULTIPLE_UNUSED)
+        offered = self._with_distractors(targets, toolset, rng, unused, near=bool(unused))
+        return {"offered": offered, "targets": [t.name for t in targets], "calls_per_target": counts}
 
     def _irrelevance(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
         needed, k = rng.choice(toolset.tools), max(1, self.distractors)
