@@ -145,6 +145,16 @@ def test_free_strings_take_the_shape_their_name_says():
         assert re.fullmatch(r"[A-Z]+-\d+", v.value("project", {"type": "string"}))  # an entity alone stays an id
 
 
+def test_a_free_string_nothing_describes_is_never_a_function_word():
+    """APIs.guru has many (`freeform`, `license`, `flavor`): a lorem word made "freeform statement", "license as"."""
+    function_words = {"a", "an", "and", "as", "at", "be", "but", "by", "for", "if", "in", "it", "of", "on", "or",
+                      "to", "up", "so", "than", "that", "this", "with", "between", "among", "like"}  # fmt: skip
+    drawn = [Values(seed).value(name, {"type": "string"}) for seed in range(150)
+             for name in ("freeform", "license", "flavor", "tag")]  # fmt: skip
+    assert not function_words & set(drawn)
+    assert all(re.fullmatch(r"[a-z]{4,}", v) for v in drawn) and len(set(drawn)) >= 15
+
+
 def test_free_strings_take_what_their_description_says():
     """Real APIs.guru parameters whose names say nothing: the value comes from the values the
     description lists, the range it gives, its example, or what it says the string is (a bare

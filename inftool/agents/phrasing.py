@@ -40,6 +40,10 @@ _MONEY = {"amount", "price", "cost", "total", "balance", "fee", "payment", "sum"
 _PLURALS = {"nights", "guests", "adults", "people", "passengers", "rooms", "seats", "days", "weeks", "tickets",
             "children", "items", "copies", "hours", "minutes", "servings"}  # fmt: skip
 _TEXTS = {"content", "body", "text", "message", "description", "summary", "comment", "details"}
+# what real specs put before the action: a label ("Description: …") or a subject ("This endpoint returns …")
+_LABEL = re.compile(r"^(description|summary|purpose|operation|endpoint)\s*:\s*", re.IGNORECASE)
+_SUBJECT = re.compile(r"^(this|the) (operation|endpoint|method|api|call|request|route|function|service) (will )?",
+                      re.IGNORECASE)  # fmt: skip
 
 
 def humanize(name: str) -> str:
@@ -157,7 +161,9 @@ def phrase(name: str, value: Any, rng: random.Random, schema: dict[str, Any] | N
 def action(description: str, tool_name: str) -> tuple[str, bool]:
     """(the tool's action as a clause, whether it is imperative): "get the current balance of a bank
     account" from "Get the current balance of a bank account."; a noun phrase otherwise."""
-    first = re.split(r"(?<=[.!?])\s|\n|;", description.strip(), maxsplit=1)[0].strip().rstrip(".!?:")
+    description = _LABEL.sub("", re.sub(r"[ \t]*<[^>]*>[ \t]*", " ", description).strip())  # "Description: …<br />"
+    first = re.split(r"(?<=[.!?])\s|\n|;", description, maxsplit=1)[0].strip().rstrip(".!?:")
+    first = _SUBJECT.sub("", first)  # "This operation retrieves a …" → "retrieves a …"
     first = re.sub(r"\s*\([^)]*\)", "", first)
     if not first or len(first) > 140:
         first = humanize(tool_name)

@@ -36,6 +36,7 @@ from inftool.agents.value_pools import (
     TICKERS,
     TITLES,
     WEATHER,
+    WORDS,
     _Fake,
 )
 
@@ -204,7 +205,7 @@ class StringDraws:
         if named := self.named_string(w):
             return named
         if ws & {"tag", "label", "category", "type", "kind"}:
-            return self.fake.word()
+            return self.rng.choice(WORDS)
         if ws & TEXT_WORDS or ws & {"subject", "title", "headline"}:
             return self.text(name, context)
         if w and (w[-1] in ID_WORDS or "id" in ws or w[-1] in ID_ENTITIES):
@@ -213,7 +214,7 @@ class StringDraws:
         if "name" in ws:
             thing = (context[-1:] or ["project"])[0]
             return f"{self.rng.choice(NAMES)} {singular(thing).replace('_', ' ').title()}"
-        return self.fake.word()
+        return self.rng.choice(WORDS)
 
     def described(self, desc: str, schema: dict[str, Any]) -> str | None:
         """What the spec says a free string holds, before guessing from its name: a value its
@@ -269,7 +270,7 @@ class StringDraws:
         if ws & {"owner", "org", "organisation", "namespace", "workspace", "team", "author", "creator"}:
             return self.fake.user_name()
         if ws & {"repo", "repository", "slug", "app", "application", "service", "package", "bucket"}:
-            return f"{self.fake.word()}-{self.rng.choice(SLUG_TAILS)}"
+            return f"{self.rng.choice(WORDS)}-{self.rng.choice(SLUG_TAILS)}"
         if ws & {"token", "secret", "apikey", "hash", "sha", "cursor"}:
             return self.fake.sha1()[: self.rng.choice((16, 20, 24))]
         if ws & {"symbol", "ticker"}:

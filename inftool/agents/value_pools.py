@@ -58,6 +58,12 @@ SENTENCES = (
 )  # fmt: skip
 MEMOS = ("Rent for March", "Dinner last night", "Concert tickets", "Birthday gift", "Shared groceries", "Invoice 2231")
 NAMES = ("Aurora", "Summit", "Harbor", "Atlas", "Beacon", "Cedar", "Nova", "Orion", "Maple", "Sierra", "Falcon")
+# a free string nothing else describes (a tag, a namespace, a kind): a word a person would type there. Faker's
+# lorem words were that draw, and a fifth of them are function words ("namespace for", "relay token to").
+WORDS = ("staging", "production", "sandbox", "default", "primary", "archive", "marketing", "billing", "analytics",
+         "support", "research", "premium", "standard", "internal", "public", "seasonal", "summer", "launch", "pilot",
+         "legacy", "mobile", "retail", "weekly", "finance", "design", "travel", "events", "onboarding", "partners",
+         "backup", "reporting", "inventory", "campaign", "security", "holiday", "training")  # fmt: skip
 SLUG_TAILS = ("service", "api", "app", "web", "tools", "sdk", "pipeline", "docs", "cli", "backend")
 TICKERS = ("AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "TSLA", "META", "IBM", "ORCL", "SAP", "ASML", "NFLX")
 PROVIDERS = ("github", "google", "microsoft", "slack", "stripe", "aws", "dropbox", "okta", "gitlab", "zoom")

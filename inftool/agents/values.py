@@ -15,7 +15,7 @@ from typing import Any
 
 from inftool.agents.patterns import singular, words
 from inftool.agents.strings import StringDraws
-from inftool.agents.value_pools import PAIRS
+from inftool.agents.value_pools import PAIRS, WORDS
 
 
 class Values(StringDraws):
@@ -96,7 +96,7 @@ class Values(StringDraws):
         the objects and tool around it (`["create", "booking", "passenger"]`)."""
         context = list(context or [])
         if not isinstance(schema, dict) or depth > 6:
-            return self.fake.word()
+            return self.rng.choice(WORDS)
         if "const" in schema:
             return schema["const"]
         if isinstance(schema.get("enum"), list) and schema["enum"]:

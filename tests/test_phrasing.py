@@ -1,0 +1,25 @@
+"""The drafted request: a tool's action read from its description as a person would say it."""
+
+from __future__ import annotations
+
+import pytest
+
+from inftool.agents.phrasing import action
+
+# Descriptions as APIs.guru writes them (labels, HTML, "This operation …"), and what a person asks.
+CASES = [
+    ("Description: This operation retrieves a single Defined Benefit Pension for the specified Defined Benefit "
+     "Pension ID.<br /> Use it to review a pension.", "get a single Defined Benefit Pension for the specified "
+     "Defined Benefit Pension ID"),
+    ("<p>Lists all <b>invoices</b> of a customer.</p>", "list all invoices of a customer"),
+    ("This endpoint returns the list of users in an organization.", "get the list of users in an organization"),
+    ("Summary: Creates a new order", "create a new order"),
+    ("Get the current balance of a bank account.", "get the current balance of a bank account"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("description", "said"), CASES)
+def test_the_action_is_the_description_without_its_label_markup_or_subject(description: str, said: str):
+    text, imperative = action(description, "some_tool")
+    assert (text, imperative) == (said, True)
+    assert "<" not in text and "description" not in text.lower()
