@@ -89,6 +89,28 @@ def test_port_zero_prints_the_port_it_bound(served):
     assert not result.is_error
 
 
+def test_the_printed_port_accepts_connections_before_the_server_loop_runs(tmp_path):
+    """A client that reads the URL at once must be queued, not refused (a busy machine starts the server's
+    event loop late): the port listens when the URL is printed, even with the server stopped right after."""
+    import signal
+    import socket
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "inftool", "mode=serve", "toolset=workspace", "port=0"], cwd=tmp_path,
+        env={**os.environ, "INFTOOL_MCP_TOKEN": TOKEN}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        match = first_match(proc.stderr, URL_LINE)
+        assert match is not None, "no URL line on stderr"
+        proc.send_signal(signal.SIGSTOP)  # the kernel still completes the handshake for a listening socket
+        with socket.create_connection(("127.0.0.1", int(match.group(2))), timeout=10):
+            pass
+    finally:
+        proc.send_signal(signal.SIGCONT)
+        proc.terminate()
+        proc.wait(10)
+
+
 def test_each_session_has_its_own_episode_state(served):
     url, _, lm = served
     tag = uuid.uuid4().hex[:8]  # fresh prompts: DSPy's cache never answers them instead of the LM

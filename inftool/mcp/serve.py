@@ -57,6 +57,7 @@ def serve_http(server: Server, host: str, port: int, token_env: str | None) -> N
     token, generated = resolve_token(token_env)
     config = uvicorn.Config(http_app(server, token, host), host=host, port=port, log_level="warning")
     sock = config.bind_socket()  # bound before the URL is printed, so port=0 prints the port the OS chose
+    sock.listen(config.backlog)  # and listening: a client that reads the URL first is queued, not refused
     bound = sock.getsockname()[1]
     print(f"MCP server (streamable HTTP) on http://{host}:{bound}/mcp", file=sys.stderr, flush=True)
     if generated:
