@@ -98,6 +98,7 @@ class CurationConfig(StrictModel):
 
 class ScenariosConfig(StrictModel):
     weights: dict[str, float] = Field(default_factory=lambda: dict.fromkeys(SCENARIO_KINDS, 1.0))
+    # the most distractors a `multiple` item offers beside its target: 1, 2 or 3 drawn as BFCL's mix, up to this
     distractors: NonNegativeInt = Field(2, le=64)
     # irrelevance items offering a same-domain tool on another topic (BFCL's kind), not another domain's tools
     near_irrelevance: float = Field(0.5, ge=0, le=1)

@@ -75,6 +75,20 @@ def test_parallel_multiple_asks_for_every_tool_offered_as_bfcl_mostly_does(tools
     assert all(len(s.offered) == len(s.targets) for s in none)
 
 
+def test_multiple_offers_two_to_four_tools_as_bfcl_and_asks_for_one(toolsets):
+    """BFCL's multiple offers 2, 3 or 4 functions (79, 85, 36 of 200): offered two alone, the model learned to call
+    a distractor as well. `distractors` caps the draw; irrelevance offers one tool, as BFCL's (240 of 240)."""
+    scenarios = ScenarioSampler(toolsets, distractors=3, seed=9).sample(300, {"multiple": 1})
+    offered = [len(s.offered) for s in scenarios]
+    assert all(len(s.targets) == 1 and s.calls_per_target == [1] for s in scenarios)
+    assert set(offered) == {2, 3, 4} and offered.count(3) > offered.count(4) and offered.count(2) > offered.count(4)
+    assert all(s.targets[0] in {t.name for t in s.offered} for s in scenarios)
+    capped = ScenarioSampler(toolsets, distractors=1, seed=9).sample(40, {"multiple": 1, "irrelevance": 1})
+    assert all(len(s.offered) == (2 if s.kind == "multiple" else 1) for s in capped)
+    irrelevance = ScenarioSampler(toolsets, distractors=3, seed=9).sample(40, {"irrelevance": 1})
+    assert all(len(s.offered) == 1 for s in irrelevance)
+
+
 def test_near_irrelevance_offers_the_closest_same_domain_tools_that_cannot_serve_it(toolsets):
     from inftool.scenarios.sampler import NEAR_OVERLAP, nearest_unfit, topic_words
 

@@ -1,14 +1,15 @@
 """Scenario sampling: the kind mix from config weights, then tools per kind, all seeded.
 
-- `multiple` adds distractors: with probability `near_distractors` the domain's tools closest in
-  topic to the target that still cannot serve it (BFCL's kind), otherwise random ones;
-  `irrelevance` offers tools that cannot serve the request: with probability `near_irrelevance`
-  the domain's tools closest in topic that still cannot serve it (BFCL's kind: a BMI calculator
-  for a triangle's area, a sculpture's creator for a stadium's capacity), otherwise tools of other
-  toolsets (or domains); `parallel_multiple` asks for 2 to 4 tools, all of them offered and only
-  sometimes one more (`PARALLEL_MULTIPLE_UNUSED`, as BFCL); `multi_step` needs a chain where one tool's
-  output feeds another's input, found by matching field names and
-  types across the schemas.
+- `multiple` adds 1 to 3 distractors (BFCL's mix, at most `distractors`): with probability
+  `near_distractors` the domain's tools closest in topic to the target that still cannot serve it
+  (BFCL's kind), otherwise random ones.
+- `irrelevance` offers one tool that cannot serve the request: with probability `near_irrelevance`
+  the domain's tool closest in topic that still cannot serve it (BFCL's kind: a BMI calculator for
+  a triangle's area, a sculpture's creator for a stadium's capacity), otherwise another toolset's.
+- `parallel_multiple` asks for 2 to 4 tools, all of them offered and only sometimes one more
+  (`PARALLEL_MULTIPLE_UNUSED`, as BFCL).
+- `multi_step` needs a chain where one tool's output feeds another's input, found by matching
+  field names and types across the schemas.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ NEAR_OVERLAP = 0.25  # topic-word Jaccard above which a same-domain tool might s
 # as often, or the model learns to leave one of the asked-for tools out.
 PARALLEL_MULTIPLE_TOOLS = {2: 0.55, 3: 0.35, 4: 0.10}
 PARALLEL_MULTIPLE_UNUSED = 0.11
+# BFCL's multiple offers 2, 3 or 4 functions (79, 85 and 36 of 200 items) and asks for one: offered two alone, beside
+# parallel_multiple's "call every tool offered", the model learned to call a near distractor as well (92 of 200 items).
+MULTIPLE_DISTRACTORS = {1: 0.40, 2: 0.42, 3: 0.18}
 
 
 def _norm(name: str) -> str:
@@ -204,8 +208,11 @@ class ScenarioSampler:
         return {"offered": [tool], "targets": [tool.name], "calls_per_target": [rng.choice([2, 2, 3, 4])]}
 
     def _multiple(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
+        """BFCL's kind: one tool asked for among 2-4 offered (at most `distractors` beside it)."""
         tool = rng.choice(toolset.tools)
-        offered = self._with_distractors([tool], toolset, rng, self.distractors, near=True)
+        counts = [k for k in MULTIPLE_DISTRACTORS if k <= self.distractors]
+        k = rng.choices(counts, weights=[MULTIPLE_DISTRACTORS[c] for c in counts])[0] if counts else 0
+        offered = self._with_distractors([tool], toolset, rng, k, near=True)
         return {"offered": offered, "targets": [tool.name], "calls_per_target": [1]}
 
     def _parallel_multiple(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
@@ -222,7 +229,7 @@ class ScenarioSampler:
         return {"offered": offered, "targets": [t.name for t in targets], "calls_per_target": counts}
 
     def _irrelevance(self, toolset: Toolset, rng: random.Random) -> dict[str, Any]:
-        needed, k = rng.choice(toolset.tools), max(1, self.distractors)
+        needed, k = rng.choice(toolset.tools), 1  # BFCL's irrelevance offers one function (240 of 240 items)
         others = [t for ts in self.toolsets if ts.name != toolset.name for t in ts.tools]
         if not others or (self.near_irrelevance and rng.random() < self.near_irrelevance):
             topics = self._topics(toolset)
