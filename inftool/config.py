@@ -200,6 +200,15 @@ class LocalGRPOConfig(StrictModel):
     max_prompts: PositiveInt = Field(64, le=10_000_000)
     prompts_per_step: PositiveInt = Field(1, le=4096, description="screened groups per optimizer step")
     anchor: float = Field(0.0, ge=0, le=100, description="weight of the step's verified calls' NLL (0: pure GRPO)")
+    # easy items (verified, the policy right; refusals too) whose verified answers join the anchor, this many a step
+    # in turn: what the policy already does right is kept where the step's groups push elsewhere
+    replay: NonNegativeInt = Field(0, le=4096)
+
+    @model_validator(mode="after")
+    def _replay_needs_a_weight(self) -> LocalGRPOConfig:
+        if self.replay and not self.anchor:
+            raise ValueError("trainer.replay needs trainer.anchor > 0: the anchor is the replayed answers' weight")
+        return self
 
 
 class LocalSFTConfig(StrictModel):

@@ -19,12 +19,15 @@ from inftool.recipes import compose_config
 from inftool.train import check_contamination, launch_command
 from inftool.train.local import (
     Group,
+    Replay,
     ScreenedRollouts,
+    answer_ids,
     base_checkpoint,
     completion_logprobs,
     load_model,
     local_grpo,
     policy_sampler,
+    prompt_token_ids,
     sample_groups,
     train_on_groups,
     verified_calls,
@@ -136,6 +139,11 @@ def prefers_text(prompts: list, completions: list, **kwargs) -> list[float]:
     return [float('"answer"' in (c[-1]["content"] if isinstance(c, list) else c)) for c in completions]
 
 
+def prefers_call(prompts: list, completions: list, **kwargs) -> list[float]:
+    """A reward under which any call beats a text answer (the push that took cpu_loop's refusals)."""
+    return [1.0 - score for score in prefers_text(prompts, completions)]
+
+
 def test_anchor_keeps_the_verified_call_that_grpo_alone_unlearns(tmp_path: Path, embedded_hf: Path):
     """Groups where a text answer outscores the right call (what irrelevance groups teach every
     prompt of a small policy): GRPO alone lowers the verified call's likelihood; with `anchor`, the
@@ -165,6 +173,56 @@ def test_anchor_keeps_the_verified_call_that_grpo_alone_unlearns(tmp_path: Path,
         return right_logprob(model)
 
     assert trained(0.0) < right_logprob(load_model(embedded_hf)[0]) < trained(10.0)
+
+
+def test_replay_keeps_an_easy_refusal_that_calling_groups_pull_away(tmp_path: Path, embedded_hf: Path):
+    """Groups where the call outscores a text answer, anchored on the verified calls, push every
+    prompt toward calling: an easy irrelevance prompt's refusal loses ground to the call (measured:
+    log-odds -2.5 -> -11.0). With `replay` its verified refusal joins the anchor and keeps much of
+    it (-6.1), from the very same groups."""
+    calls = [{"name": "get_account_balance", "arguments": {"account_id": "A7"}}]
+    tools = [t for t in TOOLS if t["function"]["name"] == "get_account_balance"]
+    label = json.dumps({"kind": "single", "calls": calls, "tools": tools})
+    rows = [{"id": str(i), "label": label, "prompt": plain_messages(ChatRequest(
+        messages=[{"role": "user", "content": f"What's the balance of account A7? ({i})"}], tools=tools))}
+        for i in range(2)]  # fmt: skip
+    easy = {"id": "e", "label": json.dumps({"kind": "irrelevance", "calls": [], "tools": tools}),
+            "prompt": plain_messages(ChatRequest(messages=[{"role": "user", "content": "Book me a taxi to Rome."}],
+                                                 tools=tools))}  # fmt: skip
+    _, tokenizer = load_model(embedded_hf)
+    right, text = ([*tokenizer(json.dumps(answer)).input_ids, tokenizer.eos_token_id]
+                   for answer in ({"tool_calls": calls}, {"answer": "I cannot."}))  # fmt: skip
+    prompt_ids = [prompt_token_ids(tokenizer, r["prompt"]) for r in rows]
+    groups = {r["id"]: Group(ids, [text, text, right, right], [[-1.0] * len(c) for c in (text, text, right, right)],
+                             [0.0, 0.0, 1.0, 1.0]) for r, ids in zip(rows, prompt_ids, strict=True)}  # fmt: skip
+    pair = (prompt_token_ids(tokenizer, easy["prompt"]), answer_ids(tokenizer, easy))
+    assert json.loads(tokenizer.decode(pair[1][:-1])) == {"answer": "I cannot do that with these tools."}
+
+    def refusal_margin(model) -> float:  # the refusal's log-probability over the call's, on the easy prompt
+        refusal, call = completion_logprobs(model, pair[0], [pair[1], right], 1.0)
+        return sum(refusal) - sum(call)
+
+    def trained(replay: int) -> float:
+        model, _ = load_model(embedded_hf)
+        cfg = LocalGRPOConfig(steps=1, group_size=4, prompts_per_step=2, max_new_tokens=48, beta=0.0,
+                              learning_rate=1e-5, anchor=10.0, replay=replay)  # fmt: skip
+        result = train_on_groups(model, tokenizer, rows, groups, prefers_call, cfg, tmp_path / str(replay), 0, [pair])
+        assert result.steps == 1
+        return refusal_margin(model)
+
+    before, plain, replayed = refusal_margin(load_model(embedded_hf)[0]), trained(0), trained(1)
+    assert plain < before and replayed - plain > 2.0, (plain, before, replayed)
+
+
+def test_replay_cycles_the_easy_items_in_a_seeded_order_and_needs_an_anchor():
+    pairs = [([i], [i, 0]) for i in range(5)]
+    replay = Replay(list(pairs), per_step=2, seed=3)
+    drawn = [p for _ in range(5) for p in replay.next()]
+    assert sorted(map(str, drawn[:5])) == sorted(map(str, pairs)) and drawn[5:] == drawn[:5]  # each once, then again
+    assert Replay(list(pairs), per_step=5, seed=3).next() == drawn[:5]  # the seed gives the order
+    assert Replay([], per_step=4).next() == []  # a round without easy items replays nothing
+    with pytest.raises(ValueError, match=r"needs trainer\.anchor > 0"):
+        LocalGRPOConfig(replay=2)
 
 
 def test_only_the_call_prompts_are_anchored(embedded_hf: Path):

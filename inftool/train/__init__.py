@@ -7,7 +7,7 @@ from pathlib import Path
 
 from inftool.config import InftoolConfig, LMConfig, LocalGRPOConfig, LocalSFTConfig, OpenRLHFConfig
 from inftool.gates.records import GatedTrajectory
-from inftool.train.data import check_contamination, grpo_rows, sft_rows
+from inftool.train.data import check_contamination, easy_rows, grpo_rows, sft_rows
 from inftool.train.local import TrainResult, local_grpo, local_sft, policy_sampler
 from inftool.train.openrlhf_job import launch_command, write_job
 
@@ -40,6 +40,10 @@ def train(
     if isinstance(cfg, OpenRLHFConfig):
         return write_job(rows, cfg, config.gates.reward, out / "openrlhf_job")
     if isinstance(cfg, LocalGRPOConfig):
-        return local_grpo(rows, cfg, config.gates.reward, out, cache_dir, config.seed, policy_sampler(policy, cfg))
+        replay = easy_rows(items) if cfg.replay else []
+        check_contamination(replay)
+        return local_grpo(
+            rows, cfg, config.gates.reward, out, cache_dir, config.seed, policy_sampler(policy, cfg), replay
+        )
     assert isinstance(cfg, LocalSFTConfig)
     return local_sft(rows, cfg, out, cache_dir, config.seed)

@@ -65,6 +65,11 @@ def iter_grpo_rows(items: Iterable[GatedTrajectory]) -> Iterator[dict[str, Any]]
     return (row for item in items if item.side == "hard" for row in planned_decisions(item))
 
 
+def easy_rows(items: Iterable[GatedTrajectory]) -> list[dict[str, Any]]:
+    """The easy items' decision points: verified plans the policy already got right (GRPO's replay)."""
+    return [row for item in items if item.side == "easy" for row in planned_decisions(item)]
+
+
 def sft_rows(items: Iterable[GatedTrajectory]) -> list[dict[str, Any]]:
     return list(iter_sft_rows(items))
 
