@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from inftool.agents import EpisodeState, Plan, PlannedCall, PlannedTurn, ToolServer, UserSimulator
-from inftool.agents.grounding import grounded, normalize
+from inftool.agents.grounding import grounded, normalize, placeholders
 from inftool.agents.result_checks import schema_echo
 from inftool.gates import ExecutionGate, PlanGate
 from inftool.lm import ChatRequest, ChatResult, RoleClient, RoleLM, ToolCall
@@ -97,6 +97,10 @@ def test_a_placeholder_value_is_refused():
                        calls=[PlannedCall(name="write_file", arguments=args)])  # fmt: skip
     passed, reason = verdict(traj_for("single", [write], [turn], [{"status": "success"}]))
     assert not passed and reason == 'placeholder value: write_file.path is "write_file" (named after the tool)'
+    assert placeholders("listContributor", {"updatedAfter": "date-time", "limit": "int32"}) == [
+        'updatedAfter is "date-time" (a placeholder word)',
+        'limit is "int32" (a placeholder word)',
+    ]  # a format name copied from a spec's example, not a date
     balance = FINANCE.tool("get_account_balance")
     turn = PlannedTurn(user_message="What is the balance of get_account_balance_2038?",
                        calls=[PlannedCall(name="get_account_balance",

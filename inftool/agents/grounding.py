@@ -37,6 +37,8 @@ PLACEHOLDER_WORDS = {
     "string", "str", "text", "value", "example", "sample", "placeholder", "test", "foo", "bar", "baz", "qux",
     "xxx", "yyy", "abc", "todo", "tbd", "na", "none", "null", "undefined", "lorem ipsum", "your name",
     "john doe", "jane doe", "user", "name", "id", "integer", "number", "boolean", "object", "array", "...",
+    # a schema's format names, copied from a spec's example ("updatedAfter": "date-time" in a cpu_loop plan)
+    "date-time", "datetime", "int32", "int64", "uuid", "uri", "float", "double", "byte", "binary",
 }  # fmt: skip
 _ASKS = re.compile(r"\?|\b(please|could|can|would|will|need|needs|want|wants|like|help|let me|show me|tell me|"
                    r"i'd|i’d|i'm looking|looking for|i have to|remind me)\b", re.IGNORECASE)  # fmt: skip
