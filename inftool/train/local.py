@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -274,7 +275,7 @@ def local_grpo(rows: list[dict[str, Any]], cfg: LocalGRPOConfig, weights: Reward
 
 def train_on_groups(model: Any, tokenizer: Any, rows: list[dict[str, Any]], groups: dict[str, Group], reward: Any,
                     cfg: LocalGRPOConfig, out_dir: Path, seed: int = 0,
-                    replay: list[tuple[list[int], list[int]]] = ()) -> TrainResult:  # fmt: skip
+                    replay: Sequence[tuple[list[int], list[int]]] = ()) -> TrainResult:  # fmt: skip
     """GRPO steps over `rows`, `cfg.prompts_per_step` prompts' screened groups per step; `replay`
     ((prompt ids, answer ids) of easy items) joins the anchor, `cfg.replay` pairs a step."""
     from datasets import Dataset
@@ -329,8 +330,6 @@ class Replay:
     on a policy that refused well: irrelevance 67.9 -> 34.6 %, issue 13's notes)."""
 
     def __init__(self, pairs: list[tuple[list[int], list[int]]], per_step: int, seed: int = 0) -> None:
-        import random
-
         self.pairs, self.per_step, self.taken = pairs, per_step if pairs else 0, 0
         random.Random(seed).shuffle(self.pairs)
 
