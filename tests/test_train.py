@@ -144,23 +144,30 @@ def prefers_call(prompts: list, completions: list, **kwargs) -> list[float]:
     return [1.0 - score for score in prefers_text(prompts, completions)]
 
 
-def test_anchor_keeps_the_verified_call_that_grpo_alone_unlearns(tmp_path: Path, embedded_hf: Path):
-    """Groups where a text answer outscores the right call (what irrelevance groups teach every
-    prompt of a small policy): GRPO alone lowers the verified call's likelihood; with `anchor`, the
-    verified calls' NLL in the loss raises it, from the very same groups."""
+def balance_groups(tokenizer, rewards: list[float]) -> tuple[list[dict], list[list[int]], list[int], dict]:
+    """Two balance prompts (rows), their token ids, the verified call's ids, and each prompt's group
+    of two text answers then two right calls, scored `rewards`."""
     calls = [{"name": "get_account_balance", "arguments": {"account_id": "A7"}}]
     tools = [t for t in TOOLS if t["function"]["name"] == "get_account_balance"]
     label = json.dumps({"kind": "single", "calls": calls, "tools": tools})
     rows = [{"id": str(i), "label": label, "prompt": plain_messages(ChatRequest(
         messages=[{"role": "user", "content": f"What's the balance of account A7? ({i})"}], tools=tools))}
         for i in range(2)]  # fmt: skip
-    _, tokenizer = load_model(embedded_hf)
     right, text = ([*tokenizer(json.dumps(answer)).input_ids, tokenizer.eos_token_id]
                    for answer in ({"tool_calls": calls}, {"answer": "I cannot."}))  # fmt: skip
-    prompt_ids = [tokenizer(tokenizer.apply_chat_template(r["prompt"], add_generation_prompt=True, tokenize=False))
-                  .input_ids for r in rows]  # fmt: skip
-    groups = {r["id"]: Group(ids, [text, text, right, right], [[-1.0] * len(c) for c in (text, text, right, right)],
-                             [1.0, 1.0, 0.0, 0.0]) for r, ids in zip(rows, prompt_ids, strict=True)}  # fmt: skip
+    prompt_ids = [prompt_token_ids(tokenizer, r["prompt"]) for r in rows]
+    completions = [text, text, right, right]
+    groups = {r["id"]: Group(ids, completions, [[-1.0] * len(c) for c in completions], rewards)
+              for r, ids in zip(rows, prompt_ids, strict=True)}  # fmt: skip
+    return rows, prompt_ids, right, groups
+
+
+def test_anchor_keeps_the_verified_call_that_grpo_alone_unlearns(tmp_path: Path, embedded_hf: Path):
+    """Groups where a text answer outscores the right call (what irrelevance groups teach every
+    prompt of a small policy): GRPO alone lowers the verified call's likelihood; with `anchor`, the
+    verified calls' NLL in the loss raises it, from the very same groups."""
+    _, tokenizer = load_model(embedded_hf)
+    rows, prompt_ids, right, groups = balance_groups(tokenizer, [1.0, 1.0, 0.0, 0.0])
 
     def right_logprob(model) -> float:
         return sum(completion_logprobs(model, prompt_ids[0], [right], 1.0)[0]) / len(right)
@@ -180,21 +187,12 @@ def test_replay_keeps_an_easy_refusal_that_calling_groups_pull_away(tmp_path: Pa
     prompt toward calling: an easy irrelevance prompt's refusal loses ground to the call (measured:
     log-odds -2.5 -> -11.0). With `replay` its verified refusal joins the anchor and keeps much of
     it (-6.1), from the very same groups."""
-    calls = [{"name": "get_account_balance", "arguments": {"account_id": "A7"}}]
     tools = [t for t in TOOLS if t["function"]["name"] == "get_account_balance"]
-    label = json.dumps({"kind": "single", "calls": calls, "tools": tools})
-    rows = [{"id": str(i), "label": label, "prompt": plain_messages(ChatRequest(
-        messages=[{"role": "user", "content": f"What's the balance of account A7? ({i})"}], tools=tools))}
-        for i in range(2)]  # fmt: skip
     easy = {"id": "e", "label": json.dumps({"kind": "irrelevance", "calls": [], "tools": tools}),
             "prompt": plain_messages(ChatRequest(messages=[{"role": "user", "content": "Book me a taxi to Rome."}],
                                                  tools=tools))}  # fmt: skip
     _, tokenizer = load_model(embedded_hf)
-    right, text = ([*tokenizer(json.dumps(answer)).input_ids, tokenizer.eos_token_id]
-                   for answer in ({"tool_calls": calls}, {"answer": "I cannot."}))  # fmt: skip
-    prompt_ids = [prompt_token_ids(tokenizer, r["prompt"]) for r in rows]
-    groups = {r["id"]: Group(ids, [text, text, right, right], [[-1.0] * len(c) for c in (text, text, right, right)],
-                             [0.0, 0.0, 1.0, 1.0]) for r, ids in zip(rows, prompt_ids, strict=True)}  # fmt: skip
+    rows, _, right, groups = balance_groups(tokenizer, [0.0, 0.0, 1.0, 1.0])
     pair = (prompt_token_ids(tokenizer, easy["prompt"]), answer_ids(tokenizer, easy))
     assert json.loads(tokenizer.decode(pair[1][:-1])) == {"answer": "I cannot do that with these tools."}
 
