@@ -21,7 +21,7 @@ GROUPS = {
     "recipe": "a complete, shareable run (recipes/NAME.yaml; add yours with --config-dir DIR)",
     "lm": "the LM behind one role: lm@lm.user|assistant|tools|judge=OPTION",
     "agents": "the three role-playing agents (DSPy modules) and their arguments",
-    "scenarios": "the scenario-kind mix (weights), distractors, near_irrelevance, near_distractors, personas",
+    "scenarios": "the scenario-kind mix (weights), distractors, near_irrelevance, near_distractors, contrast, personas",
     "engine": "where episodes run: local (this process) | ray (sharded over Ray workers; $RAY_ADDRESS for a cluster)",
     "gates": "the verification chain (order, on/off, thresholds) and the gated-reward weights",
     "data": "the store's shard size and the exports written after synthesis",

@@ -111,6 +111,28 @@ def test_near_irrelevance_offers_the_closest_same_domain_tools_that_cannot_serve
                for s in far for t in s.offered)  # fmt: skip
 
 
+def test_contrast_asks_for_each_refused_tool_where_it_is_offered(toolsets):
+    weights = {"single": 1.0, "irrelevance": 1.0, "multiple": 1.0}
+    plain = ScenarioSampler(toolsets, distractors=2, seed=3).sample(60, weights)
+    paired = ScenarioSampler(toolsets, distractors=2, seed=3, contrast=1.0).sample(60, weights)
+    assert [s.kind for s in paired] == [s.kind for s in plain]  # the mix does not move
+    assert ScenarioSampler(toolsets, distractors=2, seed=3, contrast=0.0).sample(60, weights) == plain
+    refused = [s.irrelevant_tool.name for s in paired if s.kind == "irrelevance"]
+    singles = [s for s in paired if s.kind == "single"]
+    assert len(refused) == len(singles) == 20
+    for single, needed in zip(singles, refused, strict=True):  # each single is an irrelevance item's twin
+        assert [t.name for t in single.offered] == single.targets == [needed]
+        refusal = next(s for s in paired if s.kind == "irrelevance" and s.irrelevant_tool.name == needed)
+        assert single.toolset == refusal.toolset and single.seed != refusal.seed  # its own values, so no duplicate
+
+    def twins(scenarios) -> int:  # singles asking for the tool the irrelevance item of their rank needs
+        needed = [s.irrelevant_tool.name for s in scenarios if s.kind == "irrelevance"]
+        return sum(s.targets == [n] for s, n in zip([s for s in scenarios if s.kind == "single"], needed, strict=True))
+
+    assert twins(plain) < 5 and 4 <= twins(ScenarioSampler(toolsets, distractors=2, seed=3, contrast=0.5)
+                                           .sample(60, weights)) <= 16  # fmt: skip
+
+
 def test_near_distractors_are_the_closest_tools_that_cannot_serve_the_request(toolsets):
     from inftool.scenarios.sampler import NEAR_OVERLAP, nearest_unfit, topic_words
 

@@ -35,7 +35,7 @@ def round_scenarios(config: InftoolConfig, toolsets: list[Toolset], index: int, 
     scenarios = config.scenarios
     sampler = ScenarioSampler(toolsets, scenarios.distractors, config.seed + 1000 * index, scenarios.personas,
                               near_irrelevance=scenarios.near_irrelevance,
-                              near_distractors=scenarios.near_distractors)  # fmt: skip
+                              near_distractors=scenarios.near_distractors, contrast=scenarios.contrast)  # fmt: skip
     episodes = round_episodes(config, index)
     fresh = max(0, episodes - len(inputs.variations))
     return [*inputs.variations, *sampler.sample(fresh, inputs.weights, inputs.domain_weights)][:episodes]

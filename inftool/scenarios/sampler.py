@@ -8,6 +8,9 @@
   a triangle's area, a sculpture's creator for a stadium's capacity), otherwise another toolset's.
 - `parallel_multiple` asks for 2 to 4 tools, all of them offered and only sometimes one more
   (`PARALLEL_MULTIPLE_UNUSED`, as BFCL).
+- `contrast`: that share of the `single` items asks for an `irrelevance` item's needed tool, offered
+  (its twin): the same operation's request is answered with a call where its tool is offered and
+  refused where another is, so the tool, not the request's wording, decides.
 - `multi_step` needs a chain where one tool's output feeds another's input, found by matching
   field names and types across the schemas.
 """
@@ -132,12 +135,14 @@ def nearest_unfit(needed: ToolSpec, tools: Sequence[ToolSpec], topics: Sequence[
 
 class ScenarioSampler:
     def __init__(self, toolsets: Sequence[Toolset], distractors: int = 2, seed: int = 0, personas: Sequence[str] = (),
-                 prefix: str = "s", near_irrelevance: float = 0.0, near_distractors: float = 0.0):  # fmt: skip
+                 prefix: str = "s", near_irrelevance: float = 0.0, near_distractors: float = 0.0,
+                 contrast: float = 0.0):  # fmt: skip
         self.toolsets = [ts for ts in toolsets if ts.tools]
         if not self.toolsets:
             raise UserError("scenarios: no toolset has any tool to sample from")
         self.distractors = distractors
         self.near_irrelevance, self.near_distractors = near_irrelevance, near_distractors
+        self.contrast = contrast
         self.topics: dict[str, list[frozenset[str]]] = {}  # toolset -> its tools' topic words, computed once
         self.seed = seed
         self.prefix = prefix  # scenario ids: PREFIX{seed}-{index}
@@ -153,10 +158,24 @@ class ScenarioSampler:
         domains = [max(0.0, (domain_weights or {}).get(ts.name, 1.0)) for ts in self.toolsets]
         if domain_weights and sum(domains) <= 0:
             raise UserError("domain weights: at least one toolset needs a weight above 0")
-        return [
-            self.one(kind, index, rng, domains if domain_weights else None)
-            for index, kind in enumerate(kinds_for(n, weights, rng))
-        ]
+        kinds, domains_or_none = kinds_for(n, weights, rng), domains if domain_weights else None
+        if not self.contrast:
+            return [self.one(kind, index, rng, domains_or_none) for index, kind in enumerate(kinds)]
+        # the other kinds first, so every single may find an irrelevance item to be the twin of
+        drawn = {i: self.one(kind, i, rng, domains_or_none) for i, kind in enumerate(kinds) if kind != "single"}
+        refusals = [s for s in drawn.values() if s.kind == "irrelevance"]
+        for index in (i for i, kind in enumerate(kinds) if kind == "single"):
+            twin = refusals.pop(0) if refusals and rng.random() < self.contrast else None
+            drawn[index] = self.twin(twin, index, rng) if twin else self.one("single", index, rng, domains_or_none)
+        return [drawn[i] for i in range(len(kinds))]
+
+    def twin(self, refusal: Scenario, index: int, rng: random.Random) -> Scenario:
+        """A single item asking, with its own values, for the tool `refusal` needs and does not offer."""
+        assert refusal.irrelevant_tool is not None
+        tool = refusal.irrelevant_tool
+        return Scenario(id=f"{self.prefix}{self.seed}-{index:05d}", kind="single", toolset=refusal.toolset,
+                        domain=refusal.domain, persona=rng.choice(self.personas), seed=rng.randrange(2**31),
+                        offered=[tool], targets=[tool.name], calls_per_target=[1])  # fmt: skip
 
     def one(self, kind: ScenarioKind, index: int, rng: random.Random, domains: list[float] | None = None) -> Scenario:
         toolset = rng.choices(self.toolsets, weights=domains)[0] if domains else rng.choice(self.toolsets)
