@@ -12,8 +12,8 @@ from inftool.rollout.records import Execution
 from inftool.train.data import (
     by_kind_in_turn,
     check_contamination,
-    easy_rows,
     grpo_rows,
+    hard_and_easy_rows,
     reachable,
     sft_rows,
     varied_groups,
@@ -53,7 +53,8 @@ def test_a_refused_plan_gives_no_training_row():
     assert refused.side == "refused" and sft_rows([refused]) == [] and grpo_rows([refused]) == []
     easy = item.model_copy(update={"gates": [GateResult(gate="plan", passed=True)], "accepted": True})
     assert easy.side == "easy" and len(sft_rows([easy])) == 1 and grpo_rows([easy]) == []
-    assert easy_rows([easy, item, refused]) == sft_rows([easy])  # GRPO's replay: the easy item alone
+    hard, replay = hard_and_easy_rows([easy, item, refused])  # GRPO's rows and its replay's, in one pass
+    assert hard == grpo_rows([item]) and replay == sft_rows([easy])  # the easy item alone is replayed
 
 
 def test_multi_step_plan_gives_one_decision_per_call_with_the_earlier_result():

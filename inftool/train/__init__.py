@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from inftool.config import InftoolConfig, LMConfig, LocalGRPOConfig, LocalSFTConfig, OpenRLHFConfig
 from inftool.gates.records import GatedTrajectory
-from inftool.train.data import check_contamination, easy_rows, grpo_rows, sft_rows
+from inftool.train.data import check_contamination, grpo_rows, hard_and_easy_rows, sft_rows
 from inftool.train.local import TrainResult, local_grpo, local_sft, policy_sampler
 from inftool.train.openrlhf_job import launch_command, write_job
 
@@ -30,8 +31,12 @@ def train(
     cfg = config.trainer
     if cfg.kind == "none":
         return None
-    rows = grpo_rows(items) if cfg.kind in ("local_grpo", "openrlhf_grpo") else sft_rows(items)
-    check_contamination(rows)  # before any training: BFCL must never reach the training data
+    replay: list[dict[str, Any]] = []
+    if isinstance(cfg, LocalGRPOConfig) and cfg.replay:
+        rows, replay = hard_and_easy_rows(items)
+    else:
+        rows = grpo_rows(items) if cfg.kind in ("local_grpo", "openrlhf_grpo") else sft_rows(items)
+    check_contamination([*rows, *replay])  # before any training: BFCL must never reach the training data
     if not rows and not isinstance(cfg, OpenRLHFConfig):
         what = "verified plans" if isinstance(cfg, LocalSFTConfig) else "hard items (verified plan, policy wrong)"
         print(f"trainer: skipped, no {what} this round (see the gate summary)")
@@ -40,8 +45,6 @@ def train(
     if isinstance(cfg, OpenRLHFConfig):
         return write_job(rows, cfg, config.gates.reward, out / "openrlhf_job")
     if isinstance(cfg, LocalGRPOConfig):
-        replay = easy_rows(items) if cfg.replay else []
-        check_contamination(replay)
         return local_grpo(
             rows, cfg, config.gates.reward, out, cache_dir, config.seed, policy_sampler(policy, cfg), replay
         )

@@ -65,9 +65,14 @@ def iter_grpo_rows(items: Iterable[GatedTrajectory]) -> Iterator[dict[str, Any]]
     return (row for item in items if item.side == "hard" for row in planned_decisions(item))
 
 
-def easy_rows(items: Iterable[GatedTrajectory]) -> list[dict[str, Any]]:
-    """The easy items' decision points: verified plans the policy already got right (GRPO's replay)."""
-    return [row for item in items if item.side == "easy" for row in planned_decisions(item)]
+def hard_and_easy_rows(items: Iterable[GatedTrajectory]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """GRPO's rows (verified plans the policy got wrong) and its replay's (ones it got right), in
+    one pass over `items` (a round's store is read once)."""
+    sides: dict[str, list[dict[str, Any]]] = {"hard": [], "easy": []}
+    for item in items:
+        if item.side in sides:
+            sides[item.side] += planned_decisions(item)
+    return sides["hard"], sides["easy"]
 
 
 def sft_rows(items: Iterable[GatedTrajectory]) -> list[dict[str, Any]]:
