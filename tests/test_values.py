@@ -102,6 +102,12 @@ def test_ids_follow_the_format_the_spec_shows():
         assert re.fullmatch(r"[A-Z]{3}", value), value
     for value in values_for("booking_id", {"type": "string"}):
         assert re.fullmatch(r"[A-Z]{3}-\d{4,5}", value) and "booking" not in value.lower(), value
+    quoted = {"type": "string", "description": "A reference like 'RF-20', shown on the invoice"}
+    assert all(re.fullmatch(r"RF-\d\d", v) for v in values_for("reference", quoted))
+    for prose in ("The `relay_token` granting access to the report you would like to refresh.",
+                  "Filters such as the ones the dashboard shows."):  # fmt: skip
+        schema = {"type": "string", "description": prose}  # a verb "like", a "such as the": no example in either
+        assert not {"to", "the"} & set(values_for("relay_token", schema) + values_for("filter", schema))
     uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
     assert all(uuid.fullmatch(v) for v in values_for("session", {"type": "string", "format": "uuid"}))
 

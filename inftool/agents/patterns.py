@@ -14,11 +14,14 @@ import string
 from typing import Any
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# "like" only before a quoted value: "the report you would like to refresh" shows no example ("to")
 _EXAMPLE = re.compile(
-    r"(?:e\.g\.|eg\.|for example|for instance|such as|examples?:|like)\s*[:,]?\s*(?:<code>)?['\"`]?"
-    r"([A-Za-z0-9][\w\-./:@+]*)",
+    r"(?:e\.g\.|eg\.|for example|for instance|such as|examples?:|like(?=\s*(?:<code>)?['\"`]))"
+    r"\s*[:,]?\s*(?:<code>)?['\"`]?([A-Za-z0-9][\w\-./:@+]*)",
     re.IGNORECASE,
 )
+_PROSE = {"a", "an", "the", "to", "of", "in", "on", "at", "by", "for", "and", "or", "this", "that", "these", "those",
+          "it", "its", "you", "your", "all", "any", "some", "if", "when", "is", "are", "be", "as", "with"}  # fmt: skip
 _LISTED = re.compile(
     r"(?:(?:possible|valid|allowed|accepted|supported) values?(?: are| is)?\s*:|must be one of|one of:)\s*([^.;\n]+)",
     re.IGNORECASE,
@@ -55,7 +58,8 @@ def example_of(schema: dict[str, Any]) -> str | None:
     if isinstance(examples, list) and examples and isinstance(examples[0], str | int | float):
         return str(examples[0])
     match = _EXAMPLE.search(str(schema.get("description") or ""))
-    return match.group(1).rstrip(".,;)") if match else None
+    example = match.group(1).rstrip(".,;)") if match else None
+    return None if example is None or example.lower() in _PROSE else example  # "such as the ..." is prose
 
 
 def listed_values(description: str) -> list[str]:
