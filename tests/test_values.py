@@ -91,6 +91,13 @@ def test_amounts_and_currency_codes():
         assert code in ISO_4217, code
 
 
+def test_a_coordinate_passed_as_text_is_a_number():
+    for name, (low, high) in {"latitude": (-90, 90), "lng": (-180, 180)}.items():
+        for value in values_for(name, {"type": "string", "description": name}):  # a spec's wgs84ToOsgb36 takes text
+            assert isinstance(value, str) and low <= float(value) <= high, value
+    assert {type(v) for v in values_for("lat", {"type": "number"})} == {float}
+
+
 def test_ids_follow_the_format_the_spec_shows():
     for value in values_for("account_id", {"type": "string", "description": "Account id, e.g. ACC-1001"}):
         assert re.fullmatch(r"ACC-\d{4}", value) and value != "ACC-1001", value

@@ -17,6 +17,8 @@ from inftool.agents.patterns import singular, words
 from inftool.agents.strings import StringDraws
 from inftool.agents.value_pools import PAIRS, WORDS
 
+COORDINATES = {"lat", "latitude", "lon", "lng", "longitude"}
+
 
 class Values(StringDraws):
     """Seeded value generators for one episode (or one purpose within it: pass a `tag`)."""
@@ -63,7 +65,7 @@ class Values(StringDraws):
         elif integer:
             value = self.rng.randint(int(-(-lo // 1)), int(hi // 1)) if int(-(-lo // 1)) <= int(hi // 1) else int(lo)
         else:
-            value = round(self.rng.uniform(lo, hi), 4 if ws & {"lat", "latitude", "lon", "lng", "longitude"} else 2)
+            value = round(self.rng.uniform(lo, hi), 4 if ws & COORDINATES else 2)
         multiple = schema.get("multipleOf")
         if isinstance(multiple, int | float) and multiple > 0 and not isinstance(multiple, bool):
             value = round(round(value / multiple) * multiple, 6)
@@ -125,6 +127,8 @@ class Values(StringDraws):
             return self.object(schema, [*context, name] if name else context, depth)
         if kind == "null":
             return None
+        if COORDINATES & set(words(name)) and len(words(name)) <= 2:  # a coordinate as text: "48.8566", not a word
+            return self.fit_string(str(self.number(name, {}, integer=False)), schema, name)
         return self.fit_string(self.string(name, schema, context), schema, name)
 
     def array(self, name: str, schema: dict[str, Any], context: list[str], depth: int) -> list[Any]:
