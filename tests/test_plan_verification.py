@@ -363,3 +363,15 @@ def test_a_free_lm_draw_keeps_its_values_but_not_its_placeholders():
     (call,) = plan.turns[0].calls
     assert call.arguments["content"] == "Buy milk." and call.arguments["path"] != "write_file"
     assert "/" in call.arguments["path"]  # a generated path stands in for the placeholder
+
+
+def test_repeated_calls_vary_what_a_person_varies_never_a_credential():
+    from inftool.agents.user_simulator import varied_argument
+
+    text = {"type": "string"}
+    schema = {"type": "object", "properties": {"apiKey": text, "apiSecret": text, "relay_token": text, "team": text}}
+    seeds = [transfer_scenario("parallel").model_copy(update={"seed": s}) for s in range(40)]
+    varied = {varied_argument(s, "getFreeBets", schema) for s in seeds}
+    assert varied == {None, "team"}  # a quarter draw every value; the rest vary the team, not the key or token
+    only_keys = {"type": "object", "properties": {"apiKey": {"type": "string"}, "token": {"type": "string"}}}
+    assert {varied_argument(s, "x", only_keys) for s in seeds} == {None, "apiKey", "token"}  # nothing else to vary

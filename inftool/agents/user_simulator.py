@@ -33,6 +33,8 @@ from inftool.specs.schema import validation_error
 
 CANDIDATES = 4  # values: choose — generated candidates the LM picks among, per argument
 SHARED_PARALLEL = 0.75  # parallel calls to one tool that share all but one value ("for Paris, Rome and Oslo")
+# what a person never varies across calls: "api secret KMNT738jAw and 7Fq4jfBErG" reads as nobody asks
+CREDENTIAL_WORDS = {"key", "apikey", "secret", "token", "password", "auth", "authorization", "signature"}
 OPTIONAL_SHARE, MAX_OPTIONAL = 0.3, 2  # optional arguments a plan also fills (each with this chance, at most)
 
 
@@ -264,7 +266,7 @@ def varied_argument(scenario: Scenario, name: str, schema: dict[str, Any]) -> st
     scalars = [k for k, v in (schema.get("properties") or {}).items() if _scalar(v)]
     if not scalars or rng.random() >= SHARED_PARALLEL:
         return None
-    return rng.choice(scalars)
+    return rng.choice([k for k in scalars if not CREDENTIAL_WORDS & set(words(k))] or scalars)
 
 
 class _Fixed:
