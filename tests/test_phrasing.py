@@ -23,3 +23,9 @@ def test_the_action_is_the_description_without_its_label_markup_or_subject(descr
     text, imperative = action(description, "some_tool")
     assert (text, imperative) == (said, True)
     assert "<" not in text and "description" not in text.lower()
+
+
+def test_a_description_that_is_a_path_says_the_tool_name_without_its_numbering():
+    assert action("/v0.1/ConferenceKick/", "post_v0_1_ConferenceKick") == ("post conference kick", True)
+    assert action("GET /users/{id}", "get_users_id_2") == ("get users id", True)
+    assert action("", "searchItems_15")[0] == "search items"

@@ -41,6 +41,8 @@ _PLURALS = {"nights", "guests", "adults", "people", "passengers", "rooms", "seat
             "children", "items", "copies", "hours", "minutes", "servings"}  # fmt: skip
 _TEXTS = {"content", "body", "text", "message", "description", "summary", "comment", "details"}
 # what real specs put before the action: a label ("Description: …") or a subject ("This endpoint returns …")
+_PATH = re.compile(r"(?:(?:get|post|put|patch|delete)\s+)?/\S*", re.IGNORECASE)  # a description that is a path
+_VERSION = re.compile(r"v?\d+")  # a name's version and numbering words: post_v0_1_ConferenceKick, search_15
 _LABEL = re.compile(r"^(description|summary|purpose|operation|endpoint)\s*:\s*", re.IGNORECASE)
 _SUBJECT = re.compile(r"^(this|the) (operation|endpoint|method|api|call|request|route|function|service) (will )?",
                       re.IGNORECASE)  # fmt: skip
@@ -165,8 +167,8 @@ def action(description: str, tool_name: str) -> tuple[str, bool]:
     first = re.split(r"(?<=[.!?])\s|\n|;", description, maxsplit=1)[0].strip().rstrip(".!?:")
     first = _SUBJECT.sub("", first)  # "This operation retrieves a …" → "retrieves a …"
     first = re.sub(r"\s*\([^)]*\)", "", first)
-    if not first or len(first) > 140:
-        first = humanize(tool_name)
+    if not first or len(first) > 140 or _PATH.fullmatch(first):  # "/v0.1/ConferenceKick/" is no action
+        first = " ".join(w for w in words(tool_name) if not _VERSION.fullmatch(w))  # post_v0_1_Kick: "post kick"
     first = re.sub(r"^(\w+) or \w+ ", r"\1 ", first)  # "Create or overwrite a file" → "Create a file"
     head, _, rest = first.partition(" ")
     low = head.lower()
