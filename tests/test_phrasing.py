@@ -15,6 +15,8 @@ CASES = [
     ("This endpoint returns the list of users in an organization.", "get the list of users in an organization"),
     ("Summary: Creates a new order", "create a new order"),
     ("Get the current balance of a bank account.", "get the current balance of a bank account"),
+    ("Return a redirect to a badge file.", "get a redirect to a badge file"),
+    ("Analyse message length", "analyse message length"),
 ]  # fmt: skip
 
 
@@ -29,3 +31,4 @@ def test_a_description_that_is_a_path_says_the_tool_name_without_its_numbering()
     assert action("/v0.1/ConferenceKick/", "post_v0_1_ConferenceKick") == ("post conference kick", True)
     assert action("GET /users/{id}", "get_users_id_2") == ("get users id", True)
     assert action("", "searchItems_15")[0] == "search items"
+    assert action("Can be used as an extra layer for validating emails.", "validate_email") == ("validate email", True)

@@ -24,13 +24,14 @@ VERBS = {
     "close", "move", "copy", "rename", "reserve", "pay", "order", "buy", "track", "subscribe", "register", "invite",
     "share", "query", "count", "validate", "verify", "estimate", "predict", "summarize", "compose", "make", "edit",
     "modify", "assign", "approve", "reject", "archive", "restore", "run", "play", "save", "mark", "tell", "give",
+    "analyze", "analyse", "extract", "parse", "detect", "classify", "resolve", "describe", "enable", "disable",
 }  # fmt: skip
 THIRD_PERSON = {"returns": "get", "gets": "get", "retrieves": "get", "fetches": "get", "provides": "get",
                 "lists": "list", "creates": "create", "sends": "send", "searches": "search", "finds": "find",
                 "updates": "update", "deletes": "delete", "removes": "remove", "adds": "add", "checks": "check",
                 "calculates": "calculate", "computes": "compute", "books": "book", "cancels": "cancel",
                 "converts": "convert", "reads": "read", "writes": "write", "looks": "look",
-                "shows": "show"}  # fmt: skip
+                "shows": "show", "return": "get", "obtain": "get"}  # fmt: skip
 IMPERATIVE = ("Please {a}.", "Could you {a}?", "Can you {a}?", "I need you to {a}.", "Would you {a}, please?",
               "Hi! Please {a}.", "I'd like you to {a}.")  # fmt: skip
 NOUN = ("I'd like {a}.", "Can you get me {a}?", "I need {a}.", "Could you find {a}?", "Please get me {a}.")
@@ -42,6 +43,7 @@ _PLURALS = {"nights", "guests", "adults", "people", "passengers", "rooms", "seat
 _TEXTS = {"content", "body", "text", "message", "description", "summary", "comment", "details"}
 # what real specs put before the action: a label ("Description: …") or a subject ("This endpoint returns …")
 _PATH = re.compile(r"(?:(?:get|post|put|patch|delete)\s+)?/\S*", re.IGNORECASE)  # a description that is a path
+_NO_ACTION = re.compile(r"(can be |is )?used (as|to|for)\b", re.IGNORECASE)  # "Can be used as an extra layer of …"
 _VERSION = re.compile(r"v?\d+")  # a name's version and numbering words: post_v0_1_ConferenceKick, search_15
 _LABEL = re.compile(r"^(description|summary|purpose|operation|endpoint)\s*:\s*", re.IGNORECASE)
 _SUBJECT = re.compile(r"^(this|the) (operation|endpoint|method|api|call|request|route|function|service) (will )?",
@@ -167,7 +169,7 @@ def action(description: str, tool_name: str) -> tuple[str, bool]:
     first = re.split(r"(?<=[.!?])\s|\n|;", description, maxsplit=1)[0].strip().rstrip(".!?:")
     first = _SUBJECT.sub("", first)  # "This operation retrieves a …" → "retrieves a …"
     first = re.sub(r"\s*\([^)]*\)", "", first)
-    if not first or len(first) > 140 or _PATH.fullmatch(first):  # "/v0.1/ConferenceKick/" is no action
+    if not first or len(first) > 140 or _PATH.fullmatch(first) or _NO_ACTION.match(first):  # "/v0.1/Kick/"
         first = " ".join(w for w in words(tool_name) if not _VERSION.fullmatch(w))  # post_v0_1_Kick: "post kick"
     first = re.sub(r"^(\w+) or \w+ ", r"\1 ", first)  # "Create or overwrite a file" → "Create a file"
     head, _, rest = first.partition(" ")
