@@ -112,25 +112,28 @@ def test_near_irrelevance_offers_the_closest_same_domain_tools_that_cannot_serve
 
 
 def test_contrast_asks_for_each_refused_tool_where_it_is_offered(toolsets):
-    weights = {"single": 1.0, "irrelevance": 1.0, "multiple": 1.0}
-    plain = ScenarioSampler(toolsets, distractors=2, seed=3).sample(60, weights)
-    paired = ScenarioSampler(toolsets, distractors=2, seed=3, contrast=1.0).sample(60, weights)
+    weights = {"single": 1.0, "irrelevance": 1.0, "multiple": 1.0, "parallel_multiple": 1.0}
+    plain = ScenarioSampler(toolsets, distractors=2, seed=3).sample(80, weights)
+    paired = ScenarioSampler(toolsets, distractors=2, seed=3, contrast=1.0).sample(80, weights)
     assert [s.kind for s in paired] == [s.kind for s in plain]  # the mix does not move
-    assert ScenarioSampler(toolsets, distractors=2, seed=3, contrast=0.0).sample(60, weights) == plain
-    refused = [s.irrelevant_tool.name for s in paired if s.kind == "irrelevance"]
-    singles = [s for s in paired if s.kind == "single"]
-    assert len(refused) == len(singles) == 20
-    for single, needed in zip(singles, refused, strict=True):  # each single is an irrelevance item's twin
-        assert [t.name for t in single.offered] == single.targets == [needed]
-        refusal = next(s for s in paired if s.kind == "irrelevance" and s.irrelevant_tool.name == needed)
-        assert single.toolset == refusal.toolset and single.seed != refusal.seed  # its own values, so no duplicate
+    assert ScenarioSampler(toolsets, distractors=2, seed=3, contrast=0.0).sample(80, weights) == plain
+    of = {kind: [s for s in paired if s.kind == kind] for kind in weights}
+    assert all(len(items) == 20 for items in of.values())
+    for single, refusal in zip(of["single"], of["irrelevance"], strict=True):  # each single is a refusal's twin
+        assert [t.name for t in single.offered] == single.targets == [refusal.irrelevant_tool.name]
+        assert single.toolset == refusal.toolset and single.seed != refusal.seed  # its own values: no duplicate
+    for one, several in zip(of["multiple"], of["parallel_multiple"], strict=True):  # one of several, same offer
+        assert sorted(t.name for t in one.offered) == sorted(t.name for t in several.offered)
+        assert len(one.targets) == 1 and one.targets[0] in several.targets and one.calls_per_target == [1]
 
-    def twins(scenarios) -> int:  # singles asking for the tool the irrelevance item of their rank needs
-        needed = [s.irrelevant_tool.name for s in scenarios if s.kind == "irrelevance"]
-        return sum(s.targets == [n] for s, n in zip([s for s in scenarios if s.kind == "single"], needed, strict=True))
+    def twins(scenarios) -> int:  # singles asking, in order, for the tools the irrelevance items need
+        needed, found = [s.irrelevant_tool.name for s in scenarios if s.kind == "irrelevance"], 0
+        for single in (s for s in scenarios if s.kind == "single"):
+            found += found < len(needed) and single.targets == [needed[found]]
+        return found
 
     assert twins(plain) < 5 and 4 <= twins(ScenarioSampler(toolsets, distractors=2, seed=3, contrast=0.5)
-                                           .sample(60, weights)) <= 16  # fmt: skip
+                                           .sample(80, weights)) <= 16  # fmt: skip
 
 
 def test_near_distractors_are_the_closest_tools_that_cannot_serve_the_request(toolsets):

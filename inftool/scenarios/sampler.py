@@ -8,9 +8,11 @@
   a triangle's area, a sculpture's creator for a stadium's capacity), otherwise another toolset's.
 - `parallel_multiple` asks for 2 to 4 tools, all of them offered and only sometimes one more
   (`PARALLEL_MULTIPLE_UNUSED`, as BFCL).
-- `contrast`: that share of the `single` items asks for an `irrelevance` item's needed tool, offered
-  (its twin): the same operation's request is answered with a call where its tool is offered and
-  refused where another is, so the tool, not the request's wording, decides.
+- `contrast`: that share of the `single` and `multiple` items are twins (`TWINS`): a single asks for
+  the tool an `irrelevance` item needed, now offered, so one operation's request is called where its
+  tool is offered and refused where another is; a multiple asks for one of the tools a
+  `parallel_multiple` item called, among the same offered tools, so the request, not the tools
+  offered, says how many calls to make.
 - `multi_step` needs a chain where one tool's output feeds another's input, found by matching
   field names and types across the schemas.
 """
@@ -36,6 +38,7 @@ PARALLEL_MULTIPLE_UNUSED = 0.11
 # BFCL's multiple offers 2, 3 or 4 functions (79, 85 and 36 of 200 items) and asks for one: offered two alone, beside
 # parallel_multiple's "call every tool offered", the model learned to call a near distractor as well (92 of 200 items).
 MULTIPLE_DISTRACTORS = {1: 0.40, 2: 0.42, 3: 0.18}
+TWINS: dict[ScenarioKind, ScenarioKind] = {"single": "irrelevance", "multiple": "parallel_multiple"}  # kind: twin of
 
 
 def _norm(name: str) -> str:
@@ -161,21 +164,28 @@ class ScenarioSampler:
         kinds, domains_or_none = kinds_for(n, weights, rng), domains if domain_weights else None
         if not self.contrast:
             return [self.one(kind, index, rng, domains_or_none) for index, kind in enumerate(kinds)]
-        # the other kinds first, so every single may find an irrelevance item to be the twin of
-        drawn = {i: self.one(kind, i, rng, domains_or_none) for i, kind in enumerate(kinds) if kind != "single"}
-        refusals = [s for s in drawn.values() if s.kind == "irrelevance"]
-        for index in (i for i, kind in enumerate(kinds) if kind == "single"):
-            twin = refusals.pop(0) if refusals and rng.random() < self.contrast else None
-            drawn[index] = self.twin(twin, index, rng) if twin else self.one("single", index, rng, domains_or_none)
+        # the other kinds first, so every single or multiple may find an item to be the twin of
+        drawn = {i: self.one(kind, i, rng, domains_or_none) for i, kind in enumerate(kinds) if kind not in TWINS}
+        sources = {kind: [s for s in drawn.values() if s.kind == of] for kind, of in TWINS.items()}
+        for index, kind in enumerate(kinds):
+            if kind in TWINS:
+                source = sources[kind].pop(0) if sources[kind] and rng.random() < self.contrast else None
+                drawn[index] = self.twin(source, index, rng) if source else self.one(kind, index, rng, domains_or_none)
         return [drawn[i] for i in range(len(kinds))]
 
-    def twin(self, refusal: Scenario, index: int, rng: random.Random) -> Scenario:
-        """A single item asking, with its own values, for the tool `refusal` needs and does not offer."""
-        assert refusal.irrelevant_tool is not None
-        tool = refusal.irrelevant_tool
-        return Scenario(id=f"{self.prefix}{self.seed}-{index:05d}", kind="single", toolset=refusal.toolset,
-                        domain=refusal.domain, persona=rng.choice(self.personas), seed=rng.randrange(2**31),
-                        offered=[tool], targets=[tool.name], calls_per_target=[1])  # fmt: skip
+    def twin(self, source: Scenario, index: int, rng: random.Random) -> Scenario:
+        """An irrelevance item's twin: a single asking for the tool it needed, offered. A
+        parallel_multiple item's: a multiple asking for one of its targets among its offered tools.
+        Each draws its own values (a new seed), so no request repeats."""
+        if source.kind == "irrelevance":
+            assert source.irrelevant_tool is not None
+            kind, target, offered = "single", source.irrelevant_tool, [source.irrelevant_tool]
+        else:
+            kind, target = "multiple", source.tool(rng.choice(source.targets))
+            offered = rng.sample(source.offered, len(source.offered))
+        return Scenario(id=f"{self.prefix}{self.seed}-{index:05d}", kind=kind, toolset=source.toolset,
+                        domain=source.domain, persona=rng.choice(self.personas), seed=rng.randrange(2**31),
+                        offered=offered, targets=[target.name], calls_per_target=[1])  # fmt: skip
 
     def one(self, kind: ScenarioKind, index: int, rng: random.Random, domains: list[float] | None = None) -> Scenario:
         toolset = rng.choices(self.toolsets, weights=domains)[0] if domains else rng.choice(self.toolsets)
