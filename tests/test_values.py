@@ -109,6 +109,10 @@ def test_ids_follow_the_format_the_spec_shows():
         assert re.fullmatch(r"[A-Z]{3}", value), value
     for value in values_for("booking_id", {"type": "string"}):
         assert re.fullmatch(r"[A-Z]{3}-\d{4,5}", value) and "booking" not in value.lower(), value
+    assert all(re.fullmatch(r"GAM-\d{4,5}", v) for v in values_for("gameid", {"type": "string"}))  # no description
+    numbers = {"type": "number"}
+    assert all(isinstance(v, int) for v in values_for("userId", numbers) + values_for("id", numbers))
+    assert any(isinstance(v, float) for v in values_for("bid", numbers))  # an amount, not an id
     quoted = {"type": "string", "description": "A reference like 'RF-20', shown on the invoice"}
     assert all(re.fullmatch(r"RF-\d\d", v) for v in values_for("reference", quoted))
     for prose in ("The `relay_token` granting access to the report you would like to refresh.",

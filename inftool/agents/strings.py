@@ -40,6 +40,8 @@ from inftool.agents.value_pools import (
     _Fake,
 )
 
+NOT_IDS = {"android", "hybrid", "liquid", "pyramid", "prepaid", "postpaid", "invalid", "unpaid", "orchid", "madrid"}
+
 
 class StringDraws:
     """Seeded draws of people, dates, ids and free strings (one episode's, or one purpose's within it)."""
@@ -125,7 +127,12 @@ class StringDraws:
         fmt = str(schema.get("format") or "").lower()
         joined = "".join(w)
         entity = (set(context) | ws) & PERSON_ENTITIES
-        if len(w) == 1 and len(w[0]) > 3 and w[0].endswith("id") and re.search(r"\b(?:id|identifier|name)\b", desc):
+        if (
+            len(w) == 1
+            and len(w[0]) > 3
+            and w[0].endswith("id")
+            and (re.search(r"\b(?:id|identifier|name)\b", desc) or (len(w[0]) >= 6 and w[0] not in NOT_IDS))
+        ):  # "gameid" with no description is a game's id, not "gameid marketing"
             if "name" in desc.split():
                 return self.fake.user_name()
             return self.identifier([w[0][:-2]], schema)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from inftool.agents.patterns import singular, words
-from inftool.agents.strings import StringDraws
+from inftool.agents.strings import NOT_IDS, StringDraws
 from inftool.agents.value_pools import PAIRS, WORDS
 
 COORDINATES = {"lat", "latitude", "lon", "lng", "longitude"}
@@ -42,6 +42,12 @@ class Values(StringDraws):
     # ---- numbers -----------------------------------------------------------------------------
     def number(self, name: str, schema: dict[str, Any], integer: bool) -> int | float:
         ws = set(words(name))
+        joined = name.lower()  # "User id 17.11" reads wrong; "gameid" is "id" too, a "bid" is not
+        integer = (
+            integer
+            or bool(ws & {"id", "ids"})
+            or (joined.endswith("id") and len(joined) >= 6 and joined not in NOT_IDS)
+        )
         low, high = schema.get("minimum"), schema.get("maximum")
         ex_low, ex_high = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
         step = 1 if integer else 0.01
