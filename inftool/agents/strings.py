@@ -43,6 +43,11 @@ from inftool.agents.value_pools import (
 NOT_IDS = {"android", "hybrid", "liquid", "pyramid", "prepaid", "postpaid", "invalid", "unpaid", "orchid", "madrid"}
 
 
+def joined_id(word: str) -> bool:
+    """A name written as one lowercase word that is an id ("gameid", "teamid"); "bid" or "android" is not."""
+    return word.endswith("id") and len(word) >= 6 and word not in NOT_IDS
+
+
 class StringDraws:
     """Seeded draws of people, dates, ids and free strings (one episode's, or one purpose's within it)."""
 
@@ -131,7 +136,7 @@ class StringDraws:
             len(w) == 1
             and len(w[0]) > 3
             and w[0].endswith("id")
-            and (re.search(r"\b(?:id|identifier|name)\b", desc) or (len(w[0]) >= 6 and w[0] not in NOT_IDS))
+            and (re.search(r"\b(?:id|identifier|name)\b", desc) or joined_id(w[0]))
         ):  # "gameid" with no description is a game's id, not "gameid marketing"
             if "name" in desc.split():
                 return self.fake.user_name()

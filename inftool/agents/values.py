@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from inftool.agents.patterns import singular, words
-from inftool.agents.strings import NOT_IDS, StringDraws
+from inftool.agents.strings import StringDraws, joined_id
 from inftool.agents.value_pools import PAIRS, WORDS
 
 COORDINATES = {"lat", "latitude", "lon", "lng", "longitude"}
@@ -42,12 +42,7 @@ class Values(StringDraws):
     # ---- numbers -----------------------------------------------------------------------------
     def number(self, name: str, schema: dict[str, Any], integer: bool) -> int | float:
         ws = set(words(name))
-        joined = name.lower()  # "User id 17.11" reads wrong; "gameid" is "id" too, a "bid" is not
-        integer = (
-            integer
-            or bool(ws & {"id", "ids"})
-            or (joined.endswith("id") and len(joined) >= 6 and joined not in NOT_IDS)
-        )
+        integer = integer or bool(ws & {"id", "ids"}) or joined_id(name.lower())  # "User id 17.11" reads wrong
         low, high = schema.get("minimum"), schema.get("maximum")
         ex_low, ex_high = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
         step = 1 if integer else 0.01
@@ -133,7 +128,8 @@ class Values(StringDraws):
             return self.object(schema, [*context, name] if name else context, depth)
         if kind == "null":
             return None
-        if COORDINATES & set(words(name)) and len(words(name)) <= 2:  # a coordinate as text: "48.8566", not a word
+        named = words(name)
+        if COORDINATES & set(named) and len(named) <= 2:  # a coordinate as text: "48.8566", not a word
             return self.fit_string(str(self.number(name, {}, integer=False)), schema, name)
         return self.fit_string(self.string(name, schema, context), schema, name)
 

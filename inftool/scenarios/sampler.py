@@ -173,6 +173,9 @@ class ScenarioSampler:
                 drawn[index] = self.twin(source, index, rng) if source else self.one(kind, index, rng, domains_or_none)
         return [drawn[i] for i in range(len(kinds))]
 
+    def scenario_id(self, index: int) -> str:
+        return f"{self.prefix}{self.seed}-{index:05d}"
+
     def twin(self, source: Scenario, index: int, rng: random.Random) -> Scenario:
         """An irrelevance item's twin: a single asking for the tool it needed, offered. A
         parallel_multiple item's: a multiple asking for one of its targets among its offered tools.
@@ -183,7 +186,7 @@ class ScenarioSampler:
         else:
             kind, target = "multiple", source.tool(rng.choice(source.targets))
             offered = rng.sample(source.offered, len(source.offered))
-        return Scenario(id=f"{self.prefix}{self.seed}-{index:05d}", kind=kind, toolset=source.toolset,
+        return Scenario(id=self.scenario_id(index), kind=kind, toolset=source.toolset,
                         domain=source.domain, persona=rng.choice(self.personas), seed=rng.randrange(2**31),
                         offered=offered, targets=[target.name], calls_per_target=[1])  # fmt: skip
 
@@ -197,7 +200,7 @@ class ScenarioSampler:
                 toolset = rng.choice(with_chains)
         if kind == "irrelevance" and len(self.toolsets) == 1 and len(toolset.tools) < 2:
             kind = "single"
-        base = {"id": f"{self.prefix}{self.seed}-{index:05d}", "kind": kind, "toolset": toolset.name,
+        base = {"id": self.scenario_id(index), "kind": kind, "toolset": toolset.name,
                 "domain": toolset.name, "persona": rng.choice(self.personas), "seed": rng.randrange(2**31)}  # fmt: skip
         return Scenario(**base, **getattr(self, f"_{kind}")(toolset, rng))
 
