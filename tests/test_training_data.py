@@ -16,6 +16,7 @@ from inftool.train.data import (
     hard_and_easy_rows,
     reachable,
     sft_rows,
+    spread_by_kind,
     varied_groups,
 )
 from tests.test_gates import BALANCE, PARALLEL, trajectory
@@ -90,6 +91,19 @@ def test_grpo_screens_the_kinds_in_turn_and_only_answers_it_can_finish():
     words = lambda row: len(json.dumps(json.loads(row["label"])["calls"]).split())  # noqa: E731  (a call: 5 words)
     assert [r["id"] for r in reachable(rows, words, 8)] == [r["id"] for r in rows if "parallel" not in r["id"]]
     assert reachable(rows, words, 15) == rows
+
+
+def test_sft_order_spreads_each_kind_over_every_stretch_of_training():
+    counts = {"irrelevance": 30, "single": 20, "parallel": 10}
+    rows = [{"id": f"{kind}-{i}", "label": json.dumps({"kind": kind})} for kind, n in counts.items() for i in range(n)]
+    order = spread_by_kind(rows, 90, seed=0)  # one and a half passes
+    assert len(order) == 90 and {r["id"] for r in order} == {r["id"] for r in rows}
+    for start in range(0, 90, 18):  # every fifth of the run: 9 refusals, 6 single, 3 parallel (to within one)
+        stretch = [r["id"].split("-")[0] for r in order[start : start + 18]]
+        assert all(abs(stretch.count(kind) - n * 18 / 60) <= 1 for kind, n in counts.items()), stretch
+    firsts = [r["id"] for r in order if r["id"].startswith("irrelevance")][:30]
+    assert len(set(firsts)) == 30  # each row once in a pass before any repeats
+    assert order != spread_by_kind(rows, 90, seed=1) and order == spread_by_kind(rows, 90, seed=0)
 
 
 def test_schedule_picks_each_rounds_trainers_and_repeats_the_last():

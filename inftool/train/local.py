@@ -382,12 +382,16 @@ def local_sft(rows: list[dict[str, Any]], cfg: LocalSFTConfig, out_dir: Path, ca
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
+    from inftool.train.data import spread_by_kind
+
     if not rows:
         raise UserError("trainer: no verified plans to learn from (see the gate summary)")
     model, tokenizer = load_model(base_checkpoint(cfg.base, cache_dir))
-    examples = [{"prompt": row["prompt"], "completion": [sft_completion(row)]} for row in rows]
+    ordered = spread_by_kind(rows, cfg.steps * cfg.batch_size, seed)
+    examples = [{"prompt": row["prompt"], "completion": [sft_completion(row)]} for row in ordered]
     args = SFTConfig(
         output_dir=str(out_dir / "trl"), use_cpu=True, seed=seed, max_steps=cfg.steps, learning_rate=cfg.learning_rate,
+        train_sampling_strategy="sequential",  # `ordered` is the order: every batch holds the kinds alike
         # one row per forward pass, `batch_size` accumulated per step: the same batch without padding every row to
         # the longest (rows run from ~300 to ~1,000 tokens; on a CPU each pad token costs as much as a real one)
         per_device_train_batch_size=1, gradient_accumulation_steps=cfg.batch_size, max_length=cfg.max_length,
@@ -401,4 +405,4 @@ def local_sft(rows: list[dict[str, Any]], cfg: LocalSFTConfig, out_dir: Path, ca
     losses = [entry["loss"] for entry in logs if "loss" in entry]
     tokens = max((entry["num_tokens"] for entry in logs if "num_tokens" in entry), default=0)  # TRL's running total
     return TrainResult(_save(trainer, tokenizer, out_dir / "checkpoint"), cfg.steps, wall / cfg.steps, losses=losses,
-                       rows=len(examples), tokens_per_second=tokens / wall if tokens else None)  # fmt: skip
+                       rows=len(rows), tokens_per_second=tokens / wall if tokens else None)  # fmt: skip
