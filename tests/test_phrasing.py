@@ -17,6 +17,7 @@ CASES = [
     ("Get the current balance of a bank account.", "get the current balance of a bank account"),
     ("Return a redirect to a badge file.", "get a redirect to a badge file"),
     ("Analyse message length", "analyse message length"),
+    ("Update an {objectName} by objectId.", "update an object name by objectId"),
 ]  # fmt: skip
 
 

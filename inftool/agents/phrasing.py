@@ -169,6 +169,7 @@ def action(description: str, tool_name: str) -> tuple[str, bool]:
     first = re.split(r"(?<=[.!?])\s|\n|;", description, maxsplit=1)[0].strip().rstrip(".!?:")
     first = _SUBJECT.sub("", first)  # "This operation retrieves a …" → "retrieves a …"
     first = re.sub(r"\s*\([^)]*\)", "", first)
+    first = re.sub(r"\{(\w+)\}", lambda m: humanize(m.group(1)), first)  # "Update an {objectName}": a path's slot
     if not first or len(first) > 140 or _PATH.fullmatch(first) or _NO_ACTION.match(first):  # "/v0.1/Kick/"
         first = " ".join(w for w in words(tool_name) if not _VERSION.fullmatch(w))  # post_v0_1_Kick: "post kick"
     first = re.sub(r"^(\w+) or \w+ ", r"\1 ", first)  # "Create or overwrite a file" → "Create a file"
