@@ -103,14 +103,20 @@ def row_kind(row: dict[str, Any]) -> str:
     return json.loads(row["label"]).get("kind", "?")
 
 
+def rows_by_kind(rows: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Each kind's rows, in their order; kinds in the order they first appear."""
+    queues: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        queues.setdefault(row_kind(row), []).append(row)
+    return queues
+
+
 def by_kind_in_turn(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows interleaved kind by kind (each kind's rows in their order), so any prefix holds the kinds
     alike. GRPO screens and trains on a prefix, which in store order can be one kind's groups
     (irrelevance, where a text answer is the reward). Interleaving alone did not stop a cpu_loop GRPO
     round from teaching text answers everywhere (see issue 13's note)."""
-    queues: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        queues.setdefault(row_kind(row), []).append(row)
+    queues = rows_by_kind(rows)
     longest = max((len(q) for q in queues.values()), default=0)
     return [q[i] for i in range(longest) for q in queues.values() if i < len(q)]
 
@@ -122,9 +128,7 @@ def spread_by_kind(rows: list[dict[str, Any]], length: int, seed: int) -> list[d
     decided the call-or-refuse token for whole BFCL categories: the same 357 rows trained in two
     shuffles called on 42.5 % and 100 % of must-call items (issue 13's note #10)."""
     rng = random.Random(seed)
-    queues: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        queues.setdefault(row_kind(row), []).append(row)
+    queues = rows_by_kind(rows)
     keyed: list[tuple[float, dict[str, Any]]] = []
     counted = 0
     for queue in queues.values():  # shares rounded on the running total: they add up to `length`
