@@ -18,6 +18,8 @@ CASES = [
     ("Return a redirect to a badge file.", "get a redirect to a badge file"),
     ("Analyse message length", "analyse message length"),
     ("Update an {objectName} by objectId.", "update an object name by objectId"),
+    ("Resets the Error Count parameter", "reset the Error Count parameter"),
+    ("Withdraws testnet NEBL to the specified address", "withdraw testnet NEBL to the specified address"),
 ]  # fmt: skip
 
 
@@ -33,3 +35,8 @@ def test_a_description_that_is_a_path_says_the_tool_name_without_its_numbering()
     assert action("GET /users/{id}", "get_users_id_2") == ("get users id", True)
     assert action("", "searchItems_15")[0] == "search items"
     assert action("Can be used as an extra layer for validating emails.", "validate_email") == ("validate email", True)
+
+
+def test_a_plural_noun_that_is_also_a_verb_stays_a_noun():
+    assert action("Requests for a basket", "get_requests") == ("the requests for a basket", False)
+    assert action("Links of the page", "page_links") == ("the links of the page", False)

@@ -249,6 +249,25 @@ def test_like_keeps_the_shape_of_an_example():
     assert re.fullmatch(r"ord_[0-9a-f]{4}", like("ord_9f3a", rng))
 
 
+def test_a_masked_example_is_filled_not_said_as_it_is():
+    for seed in SEEDS:
+        value = like("14ab36ed-xxxx-xxxx-xxxx-d418904c95ec", random.Random(seed))
+        assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", value), value
+        assert re.fullmatch(r"INV-\d{4}", like("INV-####", random.Random(seed)))
+
+
+def test_an_address_is_the_kind_its_tool_asks_for():
+    wallet = {"type": "string", "description": "Your Neblio Testnet Address"}
+    for value in values_for("address", wallet):
+        assert re.fullmatch(r"[13][1-9A-HJ-NP-Za-km-z]{33}", value), value  # base58, as a wallet's
+    for value in values_for("address", {"type": "string", "description": "Ethereum wallet"}):
+        assert re.fullmatch(r"0x[0-9a-f]{40}", value), value
+    for value in values_for("address", {"type": "string", "description": "The IP address to search against"}):
+        assert re.fullmatch(r"\d+\.\d+\.\d+\.\d+", value), value
+    for value in values_for("address", {"type": "string", "description": "The customer's address"}):
+        assert re.search(r"\d+ [A-Z]", value), value  # a street: "8167 Davis Pass"
+
+
 def test_plans_fill_some_optional_scalar_arguments():
     """A plan fills the required arguments and, sometimes, up to two optional scalar ones (people
     say "for 3 days" when it matters); never an optional object, never a property the tool lacks."""

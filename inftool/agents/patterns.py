@@ -93,11 +93,16 @@ def range_of(description: str) -> tuple[int, int] | None:
 def like(example: str, rng: random.Random) -> str:
     """A new value of the example's shape: the parts holding digits are redrawn (digits as digits,
     letters as letters of the same case, hex as hex), letter-only parts are kept as prefixes
-    (`ACC-1001` → `ACC-4821`, `ord_9f3a` → `ord_2c7b`)."""
+    (`ACC-1001` → `ACC-4821`, `ord_9f3a` → `ord_2c7b`) and masks are filled (`xxxx` → `3f0a`)."""
     if re.fullmatch(r"(?:19|20)\d\d", example):  # a year stays a plausible year, not 8351
         return str(rng.randint(2015, 2026))
+    parts = re.split(r"([\-_./:@ ])", example)
+    hexes = any(re.fullmatch(r"(?=.*\d)(?=.*[a-fA-F])[0-9a-fA-F]+", part) for part in parts)  # 14ab36ed
     out = []
-    for part in re.split(r"([\-_./:@ ])", example):
+    for part in parts:
+        if re.fullmatch(r"[xX#*]{2,}", part):  # a mask (14ab36ed-xxxx-…, ####): its digits are the value's
+            out.append("".join(rng.choice("0123456789abcdef" if hexes else string.digits) for _ in part))
+            continue
         if not any(c.isdigit() for c in part):
             out.append(part)
             continue

@@ -25,6 +25,10 @@ VERBS = {
     "share", "query", "count", "validate", "verify", "estimate", "predict", "summarize", "compose", "make", "edit",
     "modify", "assign", "approve", "reject", "archive", "restore", "run", "play", "save", "mark", "tell", "give",
     "analyze", "analyse", "extract", "parse", "detect", "classify", "resolve", "describe", "enable", "disable",
+    "reset", "withdraw", "deposit", "kick", "mute", "unmute", "block", "unblock", "replace", "import", "export",
+    "publish", "revoke", "grant", "clone", "attach", "detach", "link", "unlink", "refresh", "apply", "accept",
+    "decline", "confirm", "notify", "lock", "unlock", "join", "leave", "follow", "unfollow", "request", "sync",
+    "upsert", "duplicate", "invalidate", "trigger", "transcribe", "render", "print", "release",
 }  # fmt: skip
 THIRD_PERSON = {"returns": "get", "gets": "get", "retrieves": "get", "fetches": "get", "provides": "get",
                 "lists": "list", "creates": "create", "sends": "send", "searches": "search", "finds": "find",
@@ -177,6 +181,8 @@ def action(description: str, tool_name: str) -> tuple[str, bool]:
     low = head.lower()
     if low in THIRD_PERSON:
         return f"{THIRD_PERSON[low]} {rest}".strip(), True
+    if rest and rest.split()[0].lower() not in _LINKS:  # "Resets the Error Count" → "reset the …"; not "Links of …"
+        low = _base_form(low)
     if low in VERBS:
         return f"{low} {rest}".strip(), True
     verb = words(tool_name)[:1]
@@ -184,6 +190,19 @@ def action(description: str, tool_name: str) -> tuple[str, bool]:
         return first, True
     np = first[0].lower() + first[1:]
     return (np if re.match(r"(the|a|an|my|our)\b", np) else f"the {np}"), False
+
+
+_LINKS = {"of", "for", "in", "on", "by", "from", "with", "to", "and", "or", "at", "about", "per", "that", "which",
+          "are", "is"}  # fmt: skip
+
+
+def _base_form(word: str) -> str:
+    """A known verb's base form from its third person ("resets" → reset, "withdraws" → withdraw,
+    "publishes" → publish); any other word as it is."""
+    for suffix, base in (("ies", "y"), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and word[: len(word) - len(suffix)] + base in VERBS:
+            return word[: len(word) - len(suffix)] + base
+    return word
 
 
 def _nouns(name: str) -> list[str]:

@@ -40,6 +40,9 @@ from inftool.agents.value_pools import (
     _Fake,
 )
 
+CHAIN_WORDS = {"blockchain", "wallet", "crypto", "cryptocurrency", "bitcoin", "btc", "eth", "ethereum", "testnet",
+               "mainnet", "neblio", "nebl", "token", "coin", "erc20", "evm", "ltc", "litecoin", "doge"}  # fmt: skip
+BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 NOT_IDS = {"android", "hybrid", "liquid", "pyramid", "prepaid", "postpaid", "invalid", "unpaid", "orchid", "madrid"}
 
 
@@ -180,7 +183,7 @@ class StringDraws:
         if ws & {"state", "province", "region"} and not ws & {"status"}:
             return self.fake.state()
         if ws & {"address", "street"}:
-            return self.fake.street_address()
+            return self.address(ws, desc, context)
         if ws & {"zip", "postal", "postcode", "zipcode"}:
             return self.fake.postcode()
         if ws & {"phone", "mobile", "tel", "telephone"}:
@@ -227,6 +230,20 @@ class StringDraws:
             thing = (context[-1:] or ["project"])[0]
             return f"{self.rng.choice(NAMES)} {singular(thing).replace('_', ' ').title()}"
         return self.rng.choice(WORDS)
+
+    def address(self, ws: set[str], desc: str, context: list[str]) -> str:
+        """What an address is where it is asked for: a wallet's on a blockchain ("Your Neblio Testnet
+        Address" -> not "8167 Davis Pass"), a host's IP, else a street."""
+        said = ws | set(context) | set(re.findall(r"[a-z0-9]+", desc))
+        if said & CHAIN_WORDS:
+            if said & {"eth", "ethereum", "erc20", "evm", "polygon", "bsc"}:
+                return "0x" + "".join(self.rng.choice("0123456789abcdef") for _ in range(40))
+            return self.rng.choice("13") + "".join(self.rng.choice(BASE58) for _ in range(33))
+        if said & {"ip", "ipv4", "host", "server"}:
+            return self.fake.ipv4_public()
+        if ws & {"email", "mail"} or said & {"email"}:
+            return self.person()["email"]
+        return self.fake.street_address()
 
     def described(self, desc: str, schema: dict[str, Any]) -> str | None:
         """What the spec says a free string holds, before guessing from its name: a value its
