@@ -20,6 +20,7 @@ CASES = [
     ("Update an {objectName} by objectId.", "update an object name by objectId"),
     ("Resets the Error Count parameter", "reset the Error Count parameter"),
     ("Withdraws testnet NEBL to the specified address", "withdraw testnet NEBL to the specified address"),
+    ("Allows a developer or administrator to change the status of apps", "change the status of apps"),
 ]  # fmt: skip
 
 

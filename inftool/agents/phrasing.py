@@ -25,8 +25,8 @@ VERBS = {
     "share", "query", "count", "validate", "verify", "estimate", "predict", "summarize", "compose", "make", "edit",
     "modify", "assign", "approve", "reject", "archive", "restore", "run", "play", "save", "mark", "tell", "give",
     "analyze", "analyse", "extract", "parse", "detect", "classify", "resolve", "describe", "enable", "disable",
-    "reset", "withdraw", "deposit", "kick", "mute", "unmute", "block", "unblock", "replace", "import", "export",
-    "publish", "revoke", "grant", "clone", "attach", "detach", "link", "unlink", "refresh", "apply", "accept",
+    "reset", "change", "withdraw", "deposit", "kick", "mute", "unmute", "block", "unblock", "replace", "import",
+    "export", "publish", "revoke", "grant", "clone", "attach", "detach", "link", "unlink", "refresh", "apply", "accept",
     "decline", "confirm", "notify", "lock", "unlock", "join", "leave", "follow", "unfollow", "request", "sync",
     "upsert", "duplicate", "invalidate", "trigger", "transcribe", "render", "print", "release",
 }  # fmt: skip
@@ -50,6 +50,7 @@ _PATH = re.compile(r"(?:(?:get|post|put|patch|delete)\s+)?/\S*", re.IGNORECASE) 
 _NO_ACTION = re.compile(r"(can be |is )?used (as|to|for)\b", re.IGNORECASE)  # "Can be used as an extra layer of …"
 _VERSION = re.compile(r"v?\d+")  # a name's version and numbering words: post_v0_1_ConferenceKick, search_15
 _LABEL = re.compile(r"^(description|summary|purpose|operation|endpoint)\s*:\s*", re.IGNORECASE)
+_ALLOWS = re.compile(r"^(?:allows?|lets|enables?) (?:(?:you|users?|a|an|the|or|\w+) ){0,6}?to (?=\w)", re.IGNORECASE)
 _SUBJECT = re.compile(r"^(this|the) (operation|endpoint|method|api|call|request|route|function|service) (will )?",
                       re.IGNORECASE)  # fmt: skip
 
@@ -172,6 +173,7 @@ def action(description: str, tool_name: str) -> tuple[str, bool]:
     description = _LABEL.sub("", re.sub(r"[ \t]*<[^>]*>[ \t]*", " ", description).strip())  # "Description: …<br />"
     first = re.split(r"(?<=[.!?])\s|\n|;", description, maxsplit=1)[0].strip().rstrip(".!?:")
     first = _SUBJECT.sub("", first)  # "This operation retrieves a …" → "retrieves a …"
+    first = _ALLOWS.sub("", first)  # "Allows a developer to change the status" → "change the status"
     first = re.sub(r"\s*\([^)]*\)", "", first)
     first = re.sub(r"\{(\w+)\}", lambda m: humanize(m.group(1)), first)  # "Update an {objectName}": a path's slot
     if not first or len(first) > 140 or _PATH.fullmatch(first) or _NO_ACTION.match(first):  # "/v0.1/Kick/"
