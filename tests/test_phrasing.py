@@ -21,6 +21,8 @@ CASES = [
     ("Resets the Error Count parameter", "reset the Error Count parameter"),
     ("Withdraws testnet NEBL to the specified address", "withdraw testnet NEBL to the specified address"),
     ("Allows a developer or administrator to change the status of apps", "change the status of apps"),
+    ("To get all the question categories", "get all the question categories"),
+    ("Displays the dates of a facility report", "show the dates of a facility report"),
 ]  # fmt: skip
 
 

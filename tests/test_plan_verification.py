@@ -109,6 +109,19 @@ def test_a_placeholder_value_is_refused():
     assert not passed and "named after the tool" in reason
 
 
+def test_a_parallel_plan_that_makes_one_call_twice_is_refused():
+    get_booking = TRAVEL.tool("getBooking")
+    calls = [PlannedCall(name="getBooking", arguments={"bookingId": b}) for b in ("BKN-4471", "BKN-4471")]
+    turn = PlannedTurn(user_message="Can you look up booking BKN-4471 and booking BKN-4471?", calls=calls)
+    results = [{"booking_id": "BKN-4471", "status": "confirmed"}] * 2
+    assert verdict(traj_for("parallel", [get_booking], [turn], results)) == (
+        False, "turn 1: the plan makes the same call twice")  # fmt: skip
+    calls[1] = PlannedCall(name="getBooking", arguments={"bookingId": "BKN-5120"})
+    turn = PlannedTurn(user_message="Can you look up bookings BKN-4471 and BKN-5120?", calls=calls)
+    results[1] = {"booking_id": "BKN-5120", "status": "confirmed"}
+    assert verdict(traj_for("parallel", [get_booking], [turn], results)) == (True, "")
+
+
 def test_a_result_that_echoes_the_schema_is_refused():
     traj = good_transfer()
     echo = {"status": "success", "data": {"type": "object", "properties": {"balance": {"type": "number"}}}}

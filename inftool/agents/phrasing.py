@@ -35,7 +35,7 @@ THIRD_PERSON = {"returns": "get", "gets": "get", "retrieves": "get", "fetches": 
                 "updates": "update", "deletes": "delete", "removes": "remove", "adds": "add", "checks": "check",
                 "calculates": "calculate", "computes": "compute", "books": "book", "cancels": "cancel",
                 "converts": "convert", "reads": "read", "writes": "write", "looks": "look",
-                "shows": "show", "return": "get", "obtain": "get"}  # fmt: skip
+                "shows": "show", "displays": "show", "return": "get", "obtain": "get"}  # fmt: skip
 IMPERATIVE = ("Please {a}.", "Could you {a}?", "Can you {a}?", "I need you to {a}.", "Would you {a}, please?",
               "Hi! Please {a}.", "I'd like you to {a}.")  # fmt: skip
 NOUN = ("I'd like {a}.", "Can you get me {a}?", "I need {a}.", "Could you find {a}?", "Please get me {a}.")
@@ -174,6 +174,8 @@ def action(description: str, tool_name: str) -> tuple[str, bool]:
     first = re.split(r"(?<=[.!?])\s|\n|;", description, maxsplit=1)[0].strip().rstrip(".!?:")
     first = _SUBJECT.sub("", first)  # "This operation retrieves a …" → "retrieves a …"
     first = _ALLOWS.sub("", first)  # "Allows a developer to change the status" → "change the status"
+    if re.match(r"to \w+ ", first, re.IGNORECASE) and first.split()[1].lower() in VERBS:
+        first = first[3:]  # "To get all the question categories" → "get all the question categories"
     first = re.sub(r"\s*\([^)]*\)", "", first)
     first = re.sub(r"\{(\w+)\}", lambda m: humanize(m.group(1)), first)  # "Update an {objectName}": a path's slot
     if not first or len(first) > 140 or _PATH.fullmatch(first) or _NO_ACTION.match(first):  # "/v0.1/Kick/"

@@ -46,6 +46,9 @@ def plan_problem(traj: Trajectory) -> str | None:
         for problem in message_problems(turn.user_message, names):
             return f"turn {number}: {problem}"
         texts.append(turn.user_message)
+        said = [json.dumps([call.name, call.arguments], sort_keys=True) for call in turn.calls]
+        if len(set(said)) < len(said):  # "the best server … and the best server …" for one call made twice
+            return f"turn {number}: the plan makes the same call twice"
         for index, call in enumerate(turn.calls):
             tool = tools.get(call.name)
             if tool is None:
