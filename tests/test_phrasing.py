@@ -43,3 +43,36 @@ def test_a_description_that_is_a_path_says_the_tool_name_without_its_numbering()
 def test_a_plural_noun_that_is_also_a_verb_stays_a_noun():
     assert action("Requests for a basket", "get_requests") == ("the requests for a basket", False)
     assert action("Links of the page", "page_links") == ("the links of the page", False)
+
+
+def test_requests_do_not_all_echo_the_description():
+    """Drafted from the description alone, every request repeated it (96 % of its content words); a person
+    words it their own way. Over many seeds the action is said several ways, the description's way among them."""
+    from inftool.agents.phrasing import request
+
+    description = "Calculate the current balance of the specified bank account by ID."
+    call = ("get_balance", description, {"account_id": "ACC-1042"}, {}, {"account_id": {"type": "string"}})
+    said = [request([call], seed) for seed in range(60)]
+    assert all("ACC-1042" in text for text in said)  # the value is always there
+    verbs = {
+        v for text in said for v in ("calculate", "work out", "compute", "figure out", "find") if v in text.lower()
+    }
+    assert "calculate" in verbs and len(verbs) >= 3, verbs
+    assert any("specified" in text for text in said) and any("specified" not in text for text in said)
+    assert any(text.rstrip(".?").endswith("by ID") for text in said)
+    assert any("by ID" not in text for text in said)
+
+
+def test_qualifiers_that_carry_no_value_are_sometimes_left_out_and_those_that_do_never():
+    from inftool.agents.phrasing import request
+
+    description = "Count differences for a species with reference sequence, by object type"
+    call = ("count_diffs", description, {"species": "SPC-79"}, {}, {"species": {"type": "string"}})
+    said = [request([call], seed) for seed in range(60)]
+    assert all("for SPC-79" in text for text in said)  # the qualifier naming the value stays
+    short = [text for text in said if "reference sequence" not in text]
+    assert short and len(short) < len(said)
+    description = "Count differences of objects with reference sequence, by object type"
+    call = ("count_diffs", description, {"limit": 5}, {}, {"limit": {"type": "integer"}})
+    trimmed = [text for text in (request([call], seed) for seed in range(60)) if "object type" not in text]
+    assert trimmed and all("differences of objects" in text for text in trimmed)  # a bare head keeps its object

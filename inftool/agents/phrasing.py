@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from inftool.agents.patterns import words
+from inftool.agents.rewording import reword
 from inftool.agents.value_pools import ID_WORDS
 
 VERBS = {
@@ -280,6 +281,8 @@ def clause(tool_name: str, description: str, arguments: dict[str, Any], bound: d
            properties: dict[str, Any], rng: random.Random) -> tuple[str, bool]:  # fmt: skip
     """One call as a clause (without opener): "transfer 40.00 EUR from ACC-1042 to ACC-7731"."""
     text, imperative = action(description, tool_name)
+    nouns = [noun for name in [*bound, *arguments] for noun in _nouns(name)]
+    text, imperative = reword(text, imperative, nouns, rng)  # a person's words: echoes teach "call only on echoes"
     done: set[str] = set()
     if any(set(words(k)) & {"from", "to", "origin", "destination", "source", "target"} for k in arguments):
         for filler in _FILLER:  # the values say which two
