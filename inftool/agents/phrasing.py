@@ -51,7 +51,7 @@ _PATH = re.compile(r"(?:(?:get|post|put|patch|delete)\s+)?/\S*", re.IGNORECASE) 
 _NO_ACTION = re.compile(r"(can be |is )?used (as|to|for)\b", re.IGNORECASE)  # "Can be used as an extra layer of …"
 _VERSION = re.compile(r"v?\d+")  # a name's version and numbering words: post_v0_1_ConferenceKick, search_15
 _LABEL = re.compile(r"^(description|summary|purpose|operation|endpoint)\s*:\s*", re.IGNORECASE)
-_ALLOWS = re.compile(r"^(?:allows?|lets) (?:(?:you|users?|a|an|the|or|\w+) ){0,6}?to (?=\w)", re.IGNORECASE)
+_ALLOWS = re.compile(r"^(?:allows?|lets) (?:\w+ ){0,6}?to (?=\w)", re.IGNORECASE)  # "Allows a developer to …"
 _SUBJECT = re.compile(r"^(this|the) (operation|endpoint|method|api|call|request|route|function|service) (will )?",
                       re.IGNORECASE)  # fmt: skip
 

@@ -237,11 +237,11 @@ class StringDraws:
         said = ws | set(context) | set(re.findall(r"[a-z0-9]+", desc))
         if said & CHAIN_WORDS:
             if said & {"eth", "ethereum", "erc20", "evm", "polygon", "bsc"}:
-                return "0x" + "".join(self.rng.choice("0123456789abcdef") for _ in range(40))
+                return "0x" + self.fake.sha1()  # 40 hex digits, as the tokens here are drawn
             return self.rng.choice("13") + "".join(self.rng.choice(BASE58) for _ in range(33))
         if said & {"ip", "ipv4", "host", "server"}:
             return self.fake.ipv4_public()
-        if ws & {"email", "mail"} or said & {"email"}:
+        if "email" in said:  # "Email address of the user" (a name with "email" is drawn before this)
             return self.person()["email"]
         return self.fake.street_address()
 
