@@ -23,6 +23,14 @@ CASES = [
     ("Allows a developer or administrator to change the status of apps", "change the status of apps"),
     ("To get all the question categories", "get all the question categories"),
     ("Displays the dates of a facility report", "show the dates of a facility report"),
+    # a title before the action, as many APIs.guru summaries are
+    ("Team records. Get team records by year", "get team records by year"),
+    ("Skills Associated with a Job. Retrieves a collection of skills", "get a collection of skills"),
+    ("Clear a bucket (remove all messages).", "clear a bucket"),
+    ("Use this method to get basic info about a file", "get basic info about a file"),
+    ("Update/create an attribute group", "update an attribute group"),
+    ("Performs object detection on the image", "perform object detection on the image"),
+    ("Retrieve `gene-expression` objects", "retrieve gene-expression objects"),
 ]  # fmt: skip
 
 
@@ -38,6 +46,15 @@ def test_a_description_that_is_a_path_says_the_tool_name_without_its_numbering()
     assert action("GET /users/{id}", "get_users_id_2") == ("get users id", True)
     assert action("", "searchItems_15")[0] == "search items"
     assert action("Can be used as an extra layer for validating emails.", "validate_email") == ("validate email", True)
+
+
+def test_a_title_without_an_action_stays_a_noun_phrase_with_its_acronyms():
+    assert action("Player Season Away Stats", "PlayerSeasonAwayStats") == ("the player Season Away Stats", False)
+    assert action("ECHO NPDES Parameters Lookup Service. Some Notes.", "x") == ("the ECHO NPDES Parameters Lookup "
+                                                                              "Service", False)  # fmt: skip
+    assert action("All branches defined for a company", "x") == ("all branches defined for a company", False)
+    # a later sentence that is not an action does not replace the title
+    assert action("Memberships by Team. Memberships by Team", "x") == ("the memberships by Team", False)
 
 
 def test_a_plural_noun_that_is_also_a_verb_stays_a_noun():

@@ -91,6 +91,20 @@ def test_amounts_and_currency_codes():
         assert code in ISO_4217, code
 
 
+def test_a_date_given_as_a_number_is_a_unix_time_and_a_count_is_whole():
+    from inftool.agents.values import EPOCH_2025, EPOCH_2027
+
+    for seed in range(20):
+        v = Values(seed)
+        ms = v.number("dateRangeFrom", {"description": "A millisecond epoch time.", "format": "int64"}, True)
+        assert EPOCH_2025 * 1000 <= ms < EPOCH_2027 * 1000  # was 57 ("transactions from 57")
+        assert EPOCH_2025 <= v.number("start", {"description": "Unix timestamp of the first event"}, True) < EPOCH_2027
+        assert v.number("time", {"description": "Time in seconds"}, True) < 1000  # a span, not a point in time
+        assert v.number("created_date", {"maximum": 31}, True) <= 31  # the schema's bounds win
+        per_page = v.number("perPage", {"type": "number"}, False)
+        assert per_page == int(per_page)  # "per page 1.52" reads wrong
+
+
 def test_a_coordinate_passed_as_text_is_a_number():
     for name, (low, high) in {"latitude": (-90, 90), "lng": (-180, 180)}.items():
         for value in values_for(name, {"type": "string", "description": name}):  # a spec's wgs84ToOsgb36 takes text

@@ -29,14 +29,16 @@ VERBS = {
     "reset", "change", "withdraw", "deposit", "kick", "mute", "unmute", "block", "unblock", "replace", "import",
     "export", "publish", "revoke", "grant", "clone", "attach", "detach", "link", "unlink", "refresh", "apply", "accept",
     "decline", "confirm", "notify", "lock", "unlock", "join", "leave", "follow", "unfollow", "request", "sync",
-    "upsert", "duplicate", "invalidate", "trigger", "transcribe", "render", "print", "release",
+    "upsert", "duplicate", "invalidate", "trigger", "transcribe", "render", "print", "release", "clear", "execute",
+    "invoke", "view", "activate", "deactivate", "perform", "identify", "connect", "disconnect", "recognize", "purge",
+    "ping", "restart", "reboot", "install", "uninstall",
 }  # fmt: skip
 THIRD_PERSON = {"returns": "get", "gets": "get", "retrieves": "get", "fetches": "get", "provides": "get",
                 "lists": "list", "creates": "create", "sends": "send", "searches": "search", "finds": "find",
                 "updates": "update", "deletes": "delete", "removes": "remove", "adds": "add", "checks": "check",
                 "calculates": "calculate", "computes": "compute", "books": "book", "cancels": "cancel",
                 "converts": "convert", "reads": "read", "writes": "write", "looks": "look",
-                "shows": "show", "displays": "show", "return": "get", "obtain": "get"}  # fmt: skip
+                "shows": "show", "displays": "show", "return": "get", "obtain": "get", "patch": "update"}  # fmt: skip
 IMPERATIVE = ("Please {a}.", "Could you {a}?", "Can you {a}?", "I need you to {a}.", "Would you {a}, please?",
               "Hi! Please {a}.", "I'd like you to {a}.")  # fmt: skip
 NOUN = ("I'd like {a}.", "Can you get me {a}?", "I need {a}.", "Could you find {a}?", "Please get me {a}.")
@@ -52,6 +54,7 @@ _NO_ACTION = re.compile(r"(can be |is )?used (as|to|for)\b", re.IGNORECASE)  # "
 _VERSION = re.compile(r"v?\d+")  # a name's version and numbering words: post_v0_1_ConferenceKick, search_15
 _LABEL = re.compile(r"^(description|summary|purpose|operation|endpoint)\s*:\s*", re.IGNORECASE)
 _ALLOWS = re.compile(r"^(?:allows?|lets) (?:\w+ ){0,6}?to (?=\w)", re.IGNORECASE)  # "Allows a developer to …"
+_USE = re.compile(r"^use this (?:method|endpoint|call|operation|api|function) to (?=\w)", re.IGNORECASE)
 _SUBJECT = re.compile(r"^(this|the) (operation|endpoint|method|api|call|request|route|function|service) (will )?",
                       re.IGNORECASE)  # fmt: skip
 
@@ -170,18 +173,31 @@ def phrase(name: str, value: Any, rng: random.Random, schema: dict[str, Any] | N
 
 def action(description: str, tool_name: str) -> tuple[str, bool]:
     """(the tool's action as a clause, whether it is imperative): "get the current balance of a bank
-    account" from "Get the current balance of a bank account."; a noun phrase otherwise."""
+    account" from "Get the current balance of a bank account."; a noun phrase otherwise. A title
+    before the action ("Team records. Get team records by year.") gives way to the action."""
     description = _LABEL.sub("", re.sub(r"[ \t]*<[^>]*>[ \t]*", " ", description).strip())  # "Description: …<br />"
-    first = re.split(r"(?<=[.!?])\s|\n|;", description, maxsplit=1)[0].strip().rstrip(".!?:")
+    sentences = [s.strip().rstrip(".!?:") for s in re.split(r"(?<=[.!?])\s|\n|;", description, maxsplit=3)]
+    text, imperative = _read(sentences[0], tool_name)
+    for later in sentences[1:3] if not imperative else ():
+        said, verb = _read(later, "")
+        if verb and said and len(later) <= 140:
+            return said, True
+    return text, imperative
+
+
+def _read(first: str, tool_name: str) -> tuple[str, bool]:
+    """One sentence of a description as `action` says it (`tool_name` stands in for a sentence that
+    is no action: a path, a usage note; "" for none)."""
     first = _SUBJECT.sub("", first)  # "This operation retrieves a …" → "retrieves a …"
-    first = _ALLOWS.sub("", first)  # "Allows a developer to change the status" → "change the status"
+    first = _ALLOWS.sub("", _USE.sub("", first))  # "Allows a developer to change the status" → "change the status"
     if re.match(r"to \w+ ", first, re.IGNORECASE) and first.split()[1].lower() in VERBS:
         first = first[3:]  # "To get all the question categories" → "get all the question categories"
-    first = re.sub(r"\s*\([^)]*\)", "", first)
+    first = re.sub(r"\s*\([^)]*\)", "", first).replace("`", "")  # "get `gene-expression` objects"
+    first = re.sub(r"\[(\w+)\]", r"\1", first)  # "update the [CatalogModifierList] objects"
     first = re.sub(r"\{(\w+)\}", lambda m: humanize(m.group(1)), first)  # "Update an {objectName}": a path's slot
     if not first or len(first) > 140 or _PATH.fullmatch(first) or _NO_ACTION.match(first):  # "/v0.1/Kick/"
         first = " ".join(w for w in words(tool_name) if not _VERSION.fullmatch(w))  # post_v0_1_Kick: "post kick"
-    first = re.sub(r"^(\w+) or \w+ ", r"\1 ", first)  # "Create or overwrite a file" → "Create a file"
+    first = re.sub(r"^(\w+)(?: or |/)\w+ ", r"\1 ", first)  # "Create or overwrite a file" → "Create a file"
     head, _, rest = first.partition(" ")
     low = head.lower()
     if low in THIRD_PERSON:
@@ -193,8 +209,10 @@ def action(description: str, tool_name: str) -> tuple[str, bool]:
     verb = words(tool_name)[:1]
     if verb and verb[0] in VERBS and not first[:1].isupper():
         return first, True
-    np = first[0].lower() + first[1:]
-    return (np if re.match(r"(the|a|an|my|our)\b", np) else f"the {np}"), False
+    if not first:
+        return "", False
+    np = first if re.match(r"[A-Z]{2}|[A-Z]\w*[A-Z]", first) else first[0].lower() + first[1:]  # "ECHO", "eBay"
+    return (np if re.match(r"(the|a|an|my|our|all|every|each)\b", np) else f"the {np}"), False
 
 
 _LINKS = {"of", "for", "in", "on", "by", "from", "with", "to", "and", "or", "at", "about", "per", "that", "which",

@@ -11,6 +11,7 @@ and pattern helpers (`words`, `example_of`, `like`) in `patterns`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from inftool.agents.patterns import singular, words
@@ -18,6 +19,9 @@ from inftool.agents.strings import StringDraws, joined_id
 from inftool.agents.value_pools import PAIRS, WORDS
 
 COORDINATES = {"lat", "latitude", "lon", "lng", "longitude"}
+WHOLE = {"page", "per", "limit", "count", "quantity", "qty", "offset", "start", "index", "nights", "guests", "adults",
+         "people", "passengers", "rooms", "seats", "copies", "items", "year", "month"}  # fmt: skip
+EPOCH_2025, EPOCH_2027 = 1735689600, 1798761600  # Unix times of 2025-01-01 and 2027-01-01
 
 
 class Values(StringDraws):
@@ -42,8 +46,11 @@ class Values(StringDraws):
     # ---- numbers -----------------------------------------------------------------------------
     def number(self, name: str, schema: dict[str, Any], integer: bool) -> int | float:
         ws = set(words(name))
-        integer = integer or bool(ws & {"id", "ids"}) or joined_id(name.lower())  # "User id 17.11" reads wrong
+        # "User id 17.11", "per page 1.52" read wrong: ids and counts are whole even where the spec says number
+        integer = integer or bool(ws & ({"id", "ids"} | WHOLE)) or joined_id(name.lower())
         low, high = schema.get("minimum"), schema.get("maximum")
+        if (epoch := self._epoch(ws, schema)) is not None:
+            return epoch
         ex_low, ex_high = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
         step = 1 if integer else 0.01
         if isinstance(ex_low, int | float) and not isinstance(ex_low, bool):
@@ -72,6 +79,19 @@ class Values(StringDraws):
             value = round(round(value / multiple) * multiple, 6)
             value = int(value) if integer else value
         return value
+
+    def _epoch(self, ws: set[str], schema: dict[str, Any]) -> int | None:
+        """A date given as a number is a Unix time (1767225600; in ms where the spec says so), not 57;
+        None for any other number or where the schema's bounds leave no room for one."""
+        desc = str(schema.get("description") or "").lower()
+        point = ws & {"date", "timestamp", "epoch"} or re.search(r"\b(?:epoch|unix|timestamp)", desc)
+        if not point or ws & {"zone", "timezone", "offset", "ttl", "duration", "span"}:
+            return None  # a time span or zone is not a point in time
+        ms = "milli" in desc or bool(ws & {"ms", "millis"})
+        value = self.rng.randrange(EPOCH_2025, EPOCH_2027, 3600) * (1000 if ms else 1)
+        low, high = schema.get("minimum"), schema.get("maximum")
+        fits = not (isinstance(high, int | float) and high < value) and not (isinstance(low, int | float) and low > value)
+        return value if fits else None
 
     @staticmethod
     def _number_range(ws: set[str], integer: bool) -> tuple[float, float]:
