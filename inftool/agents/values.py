@@ -90,8 +90,9 @@ class Values(StringDraws):
         ms = "milli" in desc or bool(ws & {"ms", "millis"})
         value = self.rng.randrange(EPOCH_2025, EPOCH_2027, 3600) * (1000 if ms else 1)
         low, high = schema.get("minimum"), schema.get("maximum")
-        fits = not (isinstance(high, int | float) and high < value) and not (isinstance(low, int | float) and low > value)
-        return value if fits else None
+        above = isinstance(high, int | float) and high < value
+        below = isinstance(low, int | float) and low > value
+        return None if above or below else value
 
     @staticmethod
     def _number_range(ws: set[str], integer: bool) -> tuple[float, float]:
