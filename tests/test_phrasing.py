@@ -93,3 +93,14 @@ def test_qualifiers_that_carry_no_value_are_sometimes_left_out_and_those_that_do
     call = ("count_diffs", description, {"limit": 5}, {}, {"limit": {"type": "integer"}})
     trimmed = [text for text in (request([call], seed) for seed in range(60)) if "object type" not in text]
     assert trimmed and all("differences of objects" in text for text in trimmed)  # a bare head keeps its object
+
+
+def test_tell_me_comes_before_a_determiner_only():
+    import random
+
+    from inftool.agents.rewording import reword
+
+    bare = {reword("get collected requests", True, [], random.Random(seed))[0] for seed in range(200)}
+    assert any(text.startswith("show me") for text in bare) and not any(t.startswith("tell me") for t in bare)
+    told = {reword("get the collected requests", True, [], random.Random(seed))[0] for seed in range(200)}
+    assert any(text.startswith("tell me the") for text in told)

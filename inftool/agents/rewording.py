@@ -68,7 +68,9 @@ def reword(text: str, imperative: bool, nouns: list[str], rng: random.Random) ->
         if verb in _GETS and rest.startswith(("the ", "a ", "an ", "all ")) and rng.random() < 0.3:
             text, imperative = ("the " + rest.partition(" ")[2]) if rest.startswith("a") else rest, False
         elif verb in SYNONYMS and rng.random() < 0.8:
-            text = f"{rng.choice(SYNONYMS[verb])} {rest}".strip()
+            bare = not rest.startswith(("the ", "a ", "an ", "all ", "my ", "our ", "this ", "that "))
+            options = [s for s in SYNONYMS[verb] if not (bare and s == "tell me")]  # not "tell me collected requests"
+            text = f"{rng.choice(options)} {rest}".strip()
     if rng.random() < 0.9:
         text = _FILLER.sub("", text)
     if rng.random() < 0.9:
