@@ -339,3 +339,51 @@ def test_paper_recipe_writes_a_complete_openrlhf_job(tmp_path: Path):
     assert "--algo.advantage.estimator group_norm" in script and "--ds.zero_stage 3" in script
     assert "--reward.remote_url ./reward.py" in script and str(job) not in script  # paths inside the working dir
     assert "OpenRLHF job written" in result.stdout
+
+
+def test_decision_chars_mark_call_or_answer_and_each_more_or_stop():
+    from inftool.train.decisions import decision_chars
+
+    text = json.dumps({"tool_calls": [{"name": "a", "arguments": {"q": 'x}], {"'}},
+                                      {"name": "b", "arguments": {"l": [1, {"z": 2}]}}]})  # fmt: skip
+    assert [text[i] for i in decision_chars(text)] == ["t", ",", "]"]  # brackets inside values do not count
+    answer = json.dumps({"answer": "I cannot do that, [sorry]."})
+    assert [answer[i] for i in decision_chars(answer)] == ["a"]
+    assert decision_chars("no json here") == []
+
+
+def test_sft_decision_weight_weighs_the_decision_tokens_alone(tmp_path: Path, embedded_hf: Path):
+    """The weighted loss is TRL's loss plus (weight - 1) x the decision tokens' NLL, each token scored
+    where TRL scores it (the log-prob of label t + 1 at position t): checked against the model's logits."""
+    import torch
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    from inftool.train.decisions import decision_weights, weighted_sft_trainer
+    from inftool.train.local import sft_completion
+
+    model, tokenizer = load_model(embedded_hf)
+    calls = [{"name": "get_account_balance", "arguments": {"account_id": a}} for a in ("A7", "B9")]
+    r = row(0, [{"role": "user", "content": "Balances of A7 and B9?"}], calls)
+    data = Dataset.from_list([{"prompt": r["prompt"], "completion": [sft_completion(r)]}])
+    args = SFTConfig(output_dir=str(tmp_path), use_cpu=True, per_device_train_batch_size=1, max_steps=1,
+                     report_to=[], disable_tqdm=True, max_length=2048)  # fmt: skip
+    losses, batch = {}, None
+    for weight in (1.0, 5.0):
+        trainer = weighted_sft_trainer(SFTTrainer, weight)(model=model, args=args, train_dataset=data,
+                                                           processing_class=tokenizer)  # fmt: skip
+        batch = trainer._prepare_inputs(next(iter(trainer.get_train_dataloader())))
+        model.train()
+        with torch.no_grad():
+            losses[weight] = trainer.compute_loss(model, dict(batch)).item()
+    labels = batch["labels"][0, 1:].tolist()
+    weights = decision_weights(labels, tokenizer, 5.0)
+    marked = [i for i, w in enumerate(weights) if w == 5.0]
+    said = [tokenizer.decode([labels[i]]) for i in marked]
+    assert len(marked) == 3 and "tool" in said[0] and "," in said[1] and "]" in said[2], said
+    with torch.no_grad():
+        logits = model(input_ids=batch["input_ids"]).logits[0, :-1].float()
+    nll = -torch.log_softmax(logits, -1)[torch.arange(len(labels)), torch.tensor(labels).clamp(min=0)]
+    count = sum(token != -100 for token in labels)
+    expected = losses[1.0] + 4.0 * nll[marked].sum().item() / count
+    assert losses[5.0] == pytest.approx(expected, rel=1e-3)

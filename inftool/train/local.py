@@ -383,6 +383,7 @@ def local_sft(rows: list[dict[str, Any]], cfg: LocalSFTConfig, out_dir: Path, ca
     from trl import SFTConfig, SFTTrainer
 
     from inftool.train.data import spread_by_kind
+    from inftool.train.decisions import weighted_sft_trainer
 
     if not rows:
         raise UserError("trainer: no verified plans to learn from (see the gate summary)")
@@ -397,7 +398,9 @@ def local_sft(rows: list[dict[str, Any]], cfg: LocalSFTConfig, out_dir: Path, ca
         per_device_train_batch_size=1, gradient_accumulation_steps=cfg.batch_size, max_length=cfg.max_length,
         logging_steps=1, save_strategy="no", report_to=[], bf16=False, disable_tqdm=True,
     )  # fmt: skip
-    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(examples), processing_class=tokenizer)
+    trainer_class = weighted_sft_trainer(SFTTrainer, cfg.decision_weight)
+    data = Dataset.from_list(examples)
+    trainer = trainer_class(model=model, args=args, train_dataset=data, processing_class=tokenizer)
     start = time.perf_counter()
     quiet_train(trainer, "SFT")
     wall = time.perf_counter() - start
