@@ -179,8 +179,8 @@ def action(description: str, tool_name: str) -> tuple[str, bool]:
     sentences = [s.strip().rstrip(".!?:") for s in re.split(r"(?<=[.!?])\s|\n|;", description, maxsplit=3)]
     text, imperative = _read(sentences[0], tool_name)
     for later in sentences[1:3] if not imperative else ():
-        said, verb = _read(later, "")
-        if verb and said and len(later) <= 140:
+        said, verb = _read(later, "")  # "" for a sentence too long or no action: no name stands in
+        if verb:
             return said, True
     return text, imperative
 
