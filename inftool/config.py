@@ -224,8 +224,10 @@ class LocalSFTConfig(StrictModel):
     learning_rate: float = Field(2e-5, gt=0)
     batch_size: PositiveInt = Field(2, le=4096)
     max_length: PositiveInt = Field(1024, le=131_072)
-    # the loss weight of the tokens that decide call-or-answer and one-more-call-or-stop (train/decisions.py)
+    # the loss weights of the token that decides call-or-answer and of those that decide one-more-call-or-stop
+    # (train/decisions.py)
     decision_weight: float = Field(1.0, ge=1, le=100)
+    count_weight: float = Field(1.0, ge=1, le=100)
 
 
 class OpenRLHFConfig(StrictModel):

@@ -346,15 +346,17 @@ def test_decision_chars_mark_call_or_answer_and_each_more_or_stop():
 
     text = json.dumps({"tool_calls": [{"name": "a", "arguments": {"q": 'x}], {"'}},
                                       {"name": "b", "arguments": {"l": [1, {"z": 2}]}}]})  # fmt: skip
-    assert [text[i] for i in decision_chars(text)] == ["t", ",", "]"]  # brackets inside values do not count
+    # brackets inside values do not count
+    assert [(text[i], kind) for i, kind in decision_chars(text)] == [("t", "call"), (",", "count"), ("]", "count")]
     answer = json.dumps({"answer": "I cannot do that, [sorry]."})
-    assert [answer[i] for i in decision_chars(answer)] == ["a"]
+    assert [(answer[i], kind) for i, kind in decision_chars(answer)] == [("a", "call")]
     assert decision_chars("no json here") == []
 
 
 def test_sft_decision_weight_weighs_the_decision_tokens_alone(tmp_path: Path, embedded_hf: Path):
-    """The weighted loss is TRL's loss plus (weight - 1) x the decision tokens' NLL, each token scored
-    where TRL scores it (the log-prob of label t + 1 at position t): checked against the model's logits."""
+    """The weighted loss is TRL's loss plus (5 - 1) x the call-or-answer token's NLL plus (3 - 1) x the
+    more-or-stop tokens', each token scored where TRL scores it (the log-prob of label t + 1 at position
+    t): checked against the model's logits."""
     import torch
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
@@ -369,21 +371,22 @@ def test_sft_decision_weight_weighs_the_decision_tokens_alone(tmp_path: Path, em
     args = SFTConfig(output_dir=str(tmp_path), use_cpu=True, per_device_train_batch_size=1, max_steps=1,
                      report_to=[], disable_tqdm=True, max_length=2048)  # fmt: skip
     losses, batch = {}, None
-    for weight in (1.0, 5.0):
-        trainer = weighted_sft_trainer(SFTTrainer, weight)(model=model, args=args, train_dataset=data,
-                                                           processing_class=tokenizer)  # fmt: skip
+    for weights in ((1.0, 1.0), (5.0, 3.0)):
+        trainer = weighted_sft_trainer(SFTTrainer, *weights)(model=model, args=args, train_dataset=data,
+                                                             processing_class=tokenizer)  # fmt: skip
         batch = trainer._prepare_inputs(next(iter(trainer.get_train_dataloader())))
         model.train()
         with torch.no_grad():
-            losses[weight] = trainer.compute_loss(model, dict(batch)).item()
+            losses[weights] = trainer.compute_loss(model, dict(batch)).item()
     labels = batch["labels"][0, 1:].tolist()
-    weights = decision_weights(labels, tokenizer, 5.0)
-    marked = [i for i, w in enumerate(weights) if w == 5.0]
-    said = [tokenizer.decode([labels[i]]) for i in marked]
-    assert len(marked) == 3 and "tool" in said[0] and "," in said[1] and "]" in said[2], said
+    weights = decision_weights(labels, tokenizer, 5.0, 3.0)
+    call = [i for i, w in enumerate(weights) if w == 5.0]
+    count = [i for i, w in enumerate(weights) if w == 3.0]
+    said = [tokenizer.decode([labels[i]]) for i in call + count]
+    assert len(call) == 1 and len(count) == 2 and "tool" in said[0] and "," in said[1] and "]" in said[2], said
     with torch.no_grad():
         logits = model(input_ids=batch["input_ids"]).logits[0, :-1].float()
     nll = -torch.log_softmax(logits, -1)[torch.arange(len(labels)), torch.tensor(labels).clamp(min=0)]
-    count = sum(token != -100 for token in labels)
-    expected = losses[1.0] + 4.0 * nll[marked].sum().item() / count
-    assert losses[5.0] == pytest.approx(expected, rel=1e-3)
+    scored = sum(token != -100 for token in labels)
+    expected = losses[(1.0, 1.0)] + (4.0 * nll[call].sum().item() + 2.0 * nll[count].sum().item()) / scored
+    assert losses[(5.0, 3.0)] == pytest.approx(expected, rel=1e-3)

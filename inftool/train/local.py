@@ -398,7 +398,7 @@ def local_sft(rows: list[dict[str, Any]], cfg: LocalSFTConfig, out_dir: Path, ca
         per_device_train_batch_size=1, gradient_accumulation_steps=cfg.batch_size, max_length=cfg.max_length,
         logging_steps=1, save_strategy="no", report_to=[], bf16=False, disable_tqdm=True,
     )  # fmt: skip
-    trainer_class = weighted_sft_trainer(SFTTrainer, cfg.decision_weight)
+    trainer_class = weighted_sft_trainer(SFTTrainer, cfg.decision_weight, cfg.count_weight)
     data = Dataset.from_list(examples)
     trainer = trainer_class(model=model, args=args, train_dataset=data, processing_class=tokenizer)
     start = time.perf_counter()
