@@ -36,3 +36,13 @@ def test_unknown_key_inside_union_member_lists_that_members_keys():
 def test_sweep_expansion_checks_every_value():
     runs = expand_sweeps(["seed=1,2,3", "synthesis.episodes=4"])
     assert ["seed=1", "synthesis.episodes=4"] in runs and ["seed=3", "synthesis.episodes=4"] in runs
+
+
+@pytest.mark.parametrize("key", ["decision_weight", "count_weight"])
+def test_sft_loss_weights_are_bounded_numbers(key: str):
+    """A recipe sets a number here and nothing else: no code, no name to load, no runaway value."""
+    with pytest.raises(UserError, match=rf"loop\.sft\.{key}.*less than or equal to 100"):
+        validate(compose_config([f"loop.sft.{key}=500"]))
+    with pytest.raises(UserError, match=rf"loop\.sft\.{key}"):
+        validate(compose_config([f"loop.sft.{key}=os.system"]))
+    assert getattr(validate(compose_config([f"loop.sft.{key}=2.5"])).loop.sft, key) == 2.5
