@@ -104,3 +104,16 @@ def test_tell_me_comes_before_a_determiner_only():
     assert any(text.startswith("show me") for text in bare) and not any(t.startswith("tell me") for t in bare)
     told = {reword("get the collected requests", True, [], random.Random(seed))[0] for seed in range(200)}
     assert any(text.startswith("tell me the") for text in told)
+
+
+def test_repeated_calls_quote_each_text_on_its_own():
+    """Two searches said once read as two: 'for "laptop stand" and "coffee shops"', never one
+    quoted 'for "laptop stand and coffee shops"' (a single query to a reader)."""
+    from inftool.agents.phrasing import request
+
+    calls = [("get_search_query", "Search through all resources", {"query": q, "pageSize": 31}, {}, {})
+             for q in ("laptop stand", "coffee shops")]  # fmt: skip
+    said = request(calls, 0)
+    assert '"laptop stand" and "coffee shops"' in said and "laptop stand and coffee" not in said, said
+    single = request(calls[:1], 0)
+    assert '"laptop stand"' in single, single

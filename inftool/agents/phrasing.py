@@ -107,6 +107,11 @@ def phrase(name: str, value: Any, rng: random.Random, schema: dict[str, Any] | N
     text = say(value, name, rng)
     if isinstance(value, str) and " " in text:
         text = text.rstrip(".")  # a quoted sentence ends the user's sentence, not its own
+    if isinstance(value, list) and len(value) > 1 and all(isinstance(v, str) for v in value):
+        quoted = [f'"{say(v, name, rng).rstrip(".")}"' for v in value]  # each its own: "a" and "b", not "a and b"
+        said = ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    else:
+        said = f'"{text}"'
     fmt = str((schema or {}).get("format") or "")
     noun = " ".join(x for x in w if x not in ID_WORDS | {"from", "to", "preference", "type", "mode"}) or humanize(name)
     if isinstance(value, bool):
@@ -151,15 +156,15 @@ def phrase(name: str, value: Any, rng: random.Random, schema: dict[str, Any] | N
     if (schema or {}).get("enum") and isinstance(value, str) and not ws & {"units", "unit", "language", "currency"}:
         return f"with {'an' if text[:1].lower() in 'aeiou' else 'a'} {text} {noun}"
     if ws & {"subject", "title"}:
-        return f'with the subject "{text}"'
+        return f"with the subject {said}"
     if ws & {"memo", "note", "notes"}:
-        return f'with the note "{text}"'
+        return f"with the note {said}"
     if ws & {"content", "text"}:
-        return f'with the text "{text}"'
+        return f"with the text {said}"
     if ws & _TEXTS:
-        return f'saying "{text}"'
+        return f"saying {said}"
     if ws & {"query", "search", "keyword", "keywords", "q", "term"}:
-        return f'for "{text}"'
+        return f"for {said}"
     if ws & {"path", "file", "filename"}:
         return f"at {text}" if "/" in text else f"named {text}"
     if ws & {"units", "unit", "language", "currency", "format"} or (schema or {}).get("enum"):
