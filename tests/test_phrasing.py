@@ -31,6 +31,8 @@ CASES = [
     ("Update/create an attribute group", "update an attribute group"),
     ("Performs object detection on the image", "perform object detection on the image"),
     ("Retrieve `gene-expression` objects", "retrieve gene-expression objects"),
+    ("List of payslips for an employment", "list payslips for an employment"),  # not "Please list of payslips"
+    ("Available for UWP apps only. Count of crashes by day", "count crashes by day"),
 ]  # fmt: skip
 
 
@@ -117,3 +119,14 @@ def test_repeated_calls_quote_each_text_on_its_own():
     assert '"laptop stand" and "coffee shops"' in said and "laptop stand and coffee" not in said, said
     single = request(calls[:1], 0)
     assert '"laptop stand"' in single, single
+
+
+def test_a_filler_word_left_out_leaves_the_right_article():
+    import random
+
+    from inftool.agents.rewording import reword
+
+    said = {reword("get a single event", True, [], random.Random(seed))[0] for seed in range(100)}
+    assert any("an event" in text for text in said) and not any("a event" in text for text in said), said
+    said = {reword("delete an existing user", True, [], random.Random(seed))[0] for seed in range(100)}
+    assert any("a user" in text for text in said) and not any("an user" in text for text in said), said

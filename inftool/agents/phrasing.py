@@ -210,6 +210,7 @@ def _read(first: str, tool_name: str) -> tuple[str, bool]:
     if rest and rest.split()[0].lower() not in _LINKS:  # "Resets the Error Count" → "reset the …"; not "Links of …"
         low = _base_form(low)
     if low in VERBS:
+        rest = re.sub(r"^of\s+", "", rest, flags=re.IGNORECASE)  # "List of users" → "list users", not "list of users"
         return f"{low} {rest}".strip(), True
     verb = words(tool_name)[:1]
     if verb and verb[0] in VERBS and not first[:1].isupper():

@@ -41,8 +41,8 @@ SYNONYMS = {
 }
 # words the spec adds that a person leaves out: "get the current balance of the specified account"
 _FILLER = re.compile(
-    r"\b(?:current|specified|specific|given|particular|single|existing|provided|selected|requested|corresponding|"
-    r"respective|supplied|designated)\s+",
+    r"\b(?:(?P<article>an?)\s+)?(?:current|specified|specific|given|particular|single|existing|provided|selected|"
+    r"requested|corresponding|respective|supplied|designated)\s+(?=(?P<next>\w+))",
     re.IGNORECASE,
 )
 _TAIL = re.compile(
@@ -72,12 +72,21 @@ def reword(text: str, imperative: bool, nouns: list[str], rng: random.Random) ->
             options = [s for s in SYNONYMS[verb] if not (bare and s == "tell me")]  # not "tell me collected requests"
             text = f"{rng.choice(options)} {rest}".strip()
     if rng.random() < 0.9:
-        text = _FILLER.sub("", text)
+        text = _FILLER.sub(_unfilled, text)
     if rng.random() < 0.9:
         text = _TAIL.sub("", text)
     if rng.random() < 0.9:
         text = _trim(text, nouns)
     return re.sub(r"\s+", " ", text).strip(), imperative
+
+
+def _unfilled(match: re.Match[str]) -> str:
+    """What a filler word leaves: its article, fitted to the next word ("a single event" → "an event")."""
+    article, following = match.group("article"), match.group("next")
+    if not article or not following.islower():  # an acronym keeps the article its spec gave it
+        return f"{article} " if article else ""
+    vowel = following[0] in "aeio" or (following[0] == "u" and not re.match(r"u(?:s|ni|r|ti|ui)", following))
+    return f"{article[0]}{'n' if vowel else ''} "
 
 
 def _trim(text: str, nouns: list[str]) -> str:
