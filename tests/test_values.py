@@ -110,6 +110,8 @@ def test_a_coordinate_passed_as_text_is_a_number():
         for value in values_for(name, {"type": "string", "description": name}):  # a spec's wgs84ToOsgb36 takes text
             assert isinstance(value, str) and low <= float(value) <= high, value
     assert {type(v) for v in values_for("lat", {"type": "number"})} == {float}
+    for name, bound in {"north": 90, "south": 90, "east": 180, "west": 180}.items():  # a bounding box's sides
+        assert all(-bound <= v <= bound for v in values_for(name, {"type": "number"})), name
 
 
 def test_ids_follow_the_format_the_spec_shows():

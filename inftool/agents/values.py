@@ -19,6 +19,7 @@ from inftool.agents.strings import StringDraws, joined_id
 from inftool.agents.value_pools import PAIRS, WORDS
 
 COORDINATES = {"lat", "latitude", "lon", "lng", "longitude"}
+BOX = {"north", "south", "east", "west"}  # a bounding box's sides: latitudes, longitudes (not "west 383.99")
 WHOLE = {"page", "per", "limit", "count", "quantity", "qty", "offset", "start", "index", "nights", "guests", "adults",
          "people", "passengers", "rooms", "seats", "copies", "items", "year", "month"}  # fmt: skip
 EPOCH_2025, EPOCH_2027 = 1735689600, 1798761600  # Unix times of 2025-01-01 and 2027-01-01
@@ -73,7 +74,7 @@ class Values(StringDraws):
         elif integer:
             value = self.rng.randint(int(-(-lo // 1)), int(hi // 1)) if int(-(-lo // 1)) <= int(hi // 1) else int(lo)
         else:
-            value = round(self.rng.uniform(lo, hi), 4 if ws & COORDINATES else 2)
+            value = round(self.rng.uniform(lo, hi), 4 if ws & (COORDINATES | BOX) else 2)
         multiple = schema.get("multipleOf")
         if isinstance(multiple, int | float) and multiple > 0 and not isinstance(multiple, bool):
             value = round(round(value / multiple) * multiple, 6)
@@ -99,8 +100,8 @@ class Values(StringDraws):
         ranges = [
             ({"year"}, (2020, 2027)), ({"month"}, (1, 12)), ({"day"}, (1, 28)), ({"hour"}, (0, 23)),
             ({"minute", "minutes"}, (5, 90)), ({"age"}, (18, 80)), ({"rating", "stars", "score"}, (1, 5)),
-            ({"percent", "percentage"}, (1, 100)), ({"lat", "latitude"}, (-60, 70)),
-            ({"lon", "lng", "longitude"}, (-150, 150)), ({"temperature", "temp"}, (-5, 35)),
+            ({"percent", "percentage"}, (1, 100)), ({"lat", "latitude", "north", "south"}, (-60, 70)),
+            ({"lon", "lng", "longitude", "east", "west"}, (-150, 150)), ({"temperature", "temp"}, (-5, 35)),
             ({"nights", "guests", "adults", "people", "passengers", "rooms", "seats"}, (1, 6)),
             ({"quantity", "count", "qty", "copies", "items"}, (1, 10)), ({"page"}, (1, 5)),
             ({"bytes", "size"}, (200, 90000)), ({"limit", "max", "results", "top", "k", "per"}, (5, 50)),
