@@ -130,3 +130,14 @@ def test_a_filler_word_left_out_leaves_the_right_article():
     assert any("an event" in text for text in said) and not any("a event" in text for text in said), said
     said = {reword("delete an existing user", True, [], random.Random(seed))[0] for seed in range(100)}
     assert any("a user" in text for text in said) and not any("an user" in text for text in said), said
+
+
+def test_a_noun_the_action_ends_with_is_said_once_before_its_value():
+    import random
+
+    from inftool.agents.phrasing import clause
+
+    said = {clause("describeService", "Describe service", {"service": "SRV-61804"}, {}, {}, random.Random(s))[0]
+            for s in range(50)}  # fmt: skip
+    assert not any("service service" in text.lower() for text in said), said
+    assert all("SRV-61804" in text for text in said), said

@@ -334,6 +334,8 @@ def clause(tool_name: str, description: str, arguments: dict[str, Any], bound: d
     pair = [" ".join(sorted(ends, key=lambda p: not p.startswith("from ")))] if ends else []
     rest = pair + [p for p in phrases if p not in ends]
     text = re.sub(r"\s+", " ", text).strip()
+    if rest and text.split()[-1:] == rest[0].split()[:1] and len(rest[0].split()) > 1:
+        rest[0] = rest[0].partition(" ")[2]  # "describe service" + "service SRV-61804": the noun once
     if rest:
         text += " " + (" ".join(rest) if len(rest) <= 2 else ", ".join(rest[:-1]) + " and " + rest[-1])
     return text, imperative
