@@ -31,6 +31,7 @@ CASES = [
     ("Update/create an attribute group", "update an attribute group"),
     ("Performs object detection on the image", "perform object detection on the image"),
     ("Retrieve `gene-expression` objects", "retrieve gene-expression objects"),
+    ("Load the lab configuration", "load the lab configuration"),  # not "Please get me the load the lab …"
     ("List of payslips for an employment", "list payslips for an employment"),  # not "Please list of payslips"
     ("Available for UWP apps only. Count of crashes by day", "count crashes by day"),
 ]  # fmt: skip

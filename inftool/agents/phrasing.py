@@ -31,7 +31,7 @@ VERBS = {
     "decline", "confirm", "notify", "lock", "unlock", "join", "leave", "follow", "unfollow", "request", "sync",
     "upsert", "duplicate", "invalidate", "trigger", "transcribe", "render", "print", "release", "clear", "execute",
     "invoke", "view", "activate", "deactivate", "perform", "identify", "connect", "disconnect", "recognize", "purge",
-    "ping", "restart", "reboot", "install", "uninstall",
+    "ping", "restart", "reboot", "install", "uninstall", "load", "reload", "unload", "regenerate", "synchronize",
 }  # fmt: skip
 THIRD_PERSON = {"returns": "get", "gets": "get", "retrieves": "get", "fetches": "get", "provides": "get",
                 "lists": "list", "creates": "create", "sends": "send", "searches": "search", "finds": "find",
