@@ -73,8 +73,7 @@ def say(value: Any, name: str, rng: random.Random) -> str:
     if isinstance(value, int | float):
         return f"{value:g}" if isinstance(value, float) else str(value)
     if isinstance(value, list):
-        parts = [say(v, name, rng) for v in value]
-        return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        return listed([say(v, name, rng) for v in value])
     if isinstance(value, dict):
         return _object(value, rng)
     text = str(value)
@@ -85,6 +84,11 @@ def say(value: Any, name: str, rng: random.Random) -> str:
             return text
         return rng.choice((f"{day:%B} {day.day}, {day.year}", f"{day.day} {day:%B} {day.year}"))
     return text.replace("_", " ") if re.fullmatch(r"[a-z]+(_[a-z]+)+", text) else text
+
+
+def listed(parts: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _object(value: dict[str, Any], rng: random.Random) -> str:
@@ -104,14 +108,13 @@ def phrase(name: str, value: Any, rng: random.Random, schema: dict[str, Any] | N
     """One argument as a short phrase: "from ACC-1042", "on 2026-03-14", "for 3 nights"."""
     w = words(name)
     ws = set(w)
-    text = say(value, name, rng)
+    several = isinstance(value, list) and len(value) > 1 and all(isinstance(v, str) for v in value)
+    texts = [say(v, name, rng) for v in value] if several else []
+    text = listed(texts) if texts else say(value, name, rng)
     if isinstance(value, str) and " " in text:
         text = text.rstrip(".")  # a quoted sentence ends the user's sentence, not its own
-    if isinstance(value, list) and len(value) > 1 and all(isinstance(v, str) for v in value):
-        quoted = [f'"{say(v, name, rng).rstrip(".")}"' for v in value]  # each its own: "a" and "b", not "a and b"
-        said = ", ".join(quoted[:-1]) + " and " + quoted[-1]
-    else:
-        said = f'"{text}"'
+    # quoted, each its own: '"a" and "b"', not '"a and b"'
+    said = listed([f'"{t.rstrip(".")}"' for t in texts]) if texts else f'"{text}"'
     fmt = str((schema or {}).get("format") or "")
     noun = " ".join(x for x in w if x not in ID_WORDS | {"from", "to", "preference", "type", "mode"}) or humanize(name)
     if isinstance(value, bool):
@@ -337,7 +340,7 @@ def clause(tool_name: str, description: str, arguments: dict[str, Any], bound: d
     if rest and text.split()[-1:] == rest[0].split()[:1] and len(rest[0].split()) > 1:
         rest[0] = rest[0].partition(" ")[2]  # "describe service" + "service SRV-61804": the noun once
     if rest:
-        text += " " + (" ".join(rest) if len(rest) <= 2 else ", ".join(rest[:-1]) + " and " + rest[-1])
+        text += " " + (" ".join(rest) if len(rest) <= 2 else listed(rest))
     return text, imperative
 
 
