@@ -1,7 +1,8 @@
 """The closed loop on the CPU: does it lift the embedded model on BFCL? Runs a recipe (default
 `recipes/cpu_loop.yaml`: SFT cold start, then GRPO) and prints BFCL per category after each round
 beside the baseline measured in the same run, the mean of the categories, the share of items in
-the call categories where the model called at all, held-out synthetic accuracy per kind, and the
+the call categories where the model called at all, held-out synthetic accuracy per kind, how the
+calls made compare with BFCL's answers (no call, too few, too many, a wrong call, right) and the
 minutes each step took (summed over resumed runs too).
 
     python bench/loop.py                                  # recipe=cpu_loop, all items (<= 3 h on 2 cores)
@@ -85,6 +86,24 @@ def training(history: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def call_table(run_dir: Path, history: list[dict[str, Any]]) -> str:
+    """Per evaluation and call category: items with no call, fewer or more calls than BFCL's answer,
+    the right count with a wrong value, right (from each evaluation's per-item bfcl.jsonl)."""
+    from inftool.eval.bfcl import CALL_COUNTS, ItemResult, call_counts
+
+    files = [("baseline", run_dir / "round_0" / "baseline" / "bfcl.jsonl")]
+    files += [(f"round {r['round']}", run_dir / f"round_{r['round']}" / "eval" / "bfcl.jsonl") for r in history]
+    lines = [f"{'calls vs BFCL answer':<22}{'category':<19}" + "".join(f"{c:>13}" for c in CALL_COUNTS)]
+    for label, path in files:
+        if not path.is_file():
+            continue
+        results = [ItemResult(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
+        for category, counts in call_counts(results).items():
+            if category in CALL_CATEGORIES:
+                lines.append(f"{label:<22}{category:<19}" + "".join(f"{counts[c]:>13}" for c in CALL_COUNTS))
+    return "\n".join(lines) if len(lines) > 1 else "no per-item BFCL results in the run dir"
+
+
 def step_times(run_dir: Path) -> str:
     """Minutes per step and round, from the markers' wall times: a run resumed in another process
     (or session) still adds up to the time its steps took."""
@@ -125,7 +144,16 @@ def main() -> None:
     if not summary.is_file():
         sys.exit(f"bench/loop: no {summary}: no round of that run has finished yet (rerun without --table-only)")
     history = json.loads(summary.read_text())
-    print("\n" + table(history) + "\n\n" + training(history) + "\n\n" + step_times(args.run_dir))
+    print(
+        "\n"
+        + table(history)
+        + "\n\n"
+        + call_table(args.run_dir, history)
+        + "\n\n"
+        + training(history)
+        + "\n\n"
+        + step_times(args.run_dir)
+    )
     items = "all items" if args.limit is None else f"{args.limit} items"
     print(f"\nBFCL: {items} per category per evaluation (the recipe's eval.limit when not given)"
           + (f"; wall time {wall / 60:.1f} min" if wall is not None else ""))  # fmt: skip

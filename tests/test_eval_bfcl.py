@@ -13,8 +13,9 @@ from typing import Any
 
 from inftool.agents.assistant import Assistant
 from inftool.eval import CATEGORIES, MULTI_TURN, NON_LIVE, accuracy_table, bfcl_summary, evaluate_bfcl, official
-from inftool.eval.bfcl import sample
+from inftool.eval.bfcl import ItemResult, call_counts, sample
 from inftool.eval.multi_turn import class_docs
+from inftool.eval_data import bfcl_category
 from inftool.lm import ChatRequest, ChatResult, RoleClient, ToolCall
 from tests.test_matcher_bfcl import PERTURBATIONS, model_output, tools_of
 
@@ -293,3 +294,26 @@ def test_offered_tools_follow_bfcls_fc_handlers():
     assert all(p["type"] == "string" for f in functions for p in f["parameters"]["properties"].values())
     assert "Java 8 SDK syntax" in functions[0]["description"] and "Java" not in entry["function"][0]["description"]
     assert official.fc_name("math.factorial") == "math_factorial" and official.fc_name("__x") == "__x"
+
+
+def test_call_counts_compare_the_calls_made_with_bfcls_answer():
+    entry, answer = next((e, a) for e, a in bfcl_category("parallel") if len(a["ground_truth"]) == 2)
+    right = [{"name": n, "arguments": {k: v[0] for k, v in args.items()}}
+             for call in answer["ground_truth"] for n, args in call.items()]  # fmt: skip
+    single, single_answer = bfcl_category("simple_python")[0]
+    one = [
+        {"name": n, "arguments": {k: v[0] for k, v in a.items()}} for n, a in single_answer["ground_truth"][0].items()
+    ]
+    results = [
+        ItemResult(entry["id"], "parallel", True, "", right),
+        ItemResult(entry["id"], "parallel", False, "wrong count", right[:1]),
+        ItemResult(entry["id"], "parallel", False, "wrong count", [*right, right[0]]),
+        ItemResult(entry["id"], "parallel", False, "wrong value", right),
+        ItemResult(single["id"], "simple_python", False, "no call", []),
+        ItemResult(single["id"], "simple_python", False, "wrong count", one * 2),
+        ItemResult("irrelevance_0", "irrelevance", True, "", []),  # no count to compare: left out
+    ]
+    counts = call_counts(results)
+    assert set(counts) == {"parallel", "simple_python"}
+    assert dict(counts["parallel"]) == {"right": 1, "under": 1, "over": 1, "wrong call": 1}
+    assert dict(counts["simple_python"]) == {"none": 1, "over": 1}

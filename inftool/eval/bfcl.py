@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,27 @@ def scores(results: Sequence[ItemResult], categories: Sequence[str]) -> Scores:
         if category in SINGLE_TURN and mine:
             called[category] = sum(official.made_call(r.calls) for r in mine) / len(mine)
     return Scores(accuracy, sizes, called)
+
+
+CALL_COUNTS = ("none", "under", "over", "wrong call", "right")
+
+
+def call_counts(results: Sequence[ItemResult]) -> dict[str, Counter[str]]:
+    """Per single-turn category with an expected answer: how many items the model answered with no call,
+    fewer calls than BFCL's answer holds, more, as many with a call wrong (its function or a value), or
+    right. Says what a mean hides: a policy that calls again on one-call items and once on three-call ones."""
+    expected: dict[str, int] = {}
+    for category in {r.category for r in results if r.category in SINGLE_TURN}:
+        expected |= {e["id"]: len(a["ground_truth"]) for e, a in bfcl_category(category) if a}
+    out: dict[str, Counter[str]] = {}
+    for r in results:
+        if r.id not in expected:  # irrelevance, live_relevance and multi-turn items: no count to compare
+            continue
+        made, wanted = len(r.calls), expected[r.id]
+        shape = ("right" if r.passed else "none" if not made else "under" if made < wanted else
+                 "over" if made > wanted else "wrong call")  # fmt: skip
+        out.setdefault(r.category, Counter())[shape] += 1
+    return out
 
 
 def write_results(results: Sequence[ItemResult], out_path: Path) -> None:
