@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from inftool.agents import EpisodeState, Plan, PlannedCall, PlannedTurn, ToolServer, UserSimulator
-from inftool.agents.grounding import grounded, normalize, placeholders
+from inftool.agents.grounding import grounded, message_problems, normalize, placeholders
 from inftool.agents.result_checks import schema_echo
 from inftool.gates import ExecutionGate, PlanGate
 from inftool.lm import ChatRequest, ChatResult, RoleClient, RoleLM, ToolCall
@@ -163,6 +163,15 @@ def test_unusable_messages_are_refused():
     assert not verdict(irrelevant)[0]
     fine = traj_for("irrelevance", [weather], [PlannedTurn(user_message="Please book me a table for two tonight.")], [])
     assert verdict(fine) == (True, "")
+
+
+def test_json_as_a_requested_format_is_a_request_and_json_as_code_is_not():
+    for message in ["Could you find the defense game stats by team with a JSON format, season 2024 and team WAS?",
+                    "I need the location of IP 219.117.165.75 with a json output."]:  # fmt: skip
+        assert message_problems(message, ["getStats"]) == [], message
+    for message in ["Find the weather in Lisbon. Return a JSON object with the city.",
+                    "Here is the request as valid JSON for you, please send it."]:  # fmt: skip
+        assert any("reads like a prompt or code" in p for p in message_problems(message, ["getStats"])), message
 
 
 def test_a_plan_that_did_not_run_or_failed_on_the_server_is_refused():

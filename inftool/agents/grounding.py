@@ -47,9 +47,12 @@ _FRAMING = re.compile(  # the prompt's framing, not the user's voice: "The goal 
     r"might|may|must|need|have|are)\w+\b",
     re.IGNORECASE,
 )
-_JSON_WORD = re.compile(r"(?<![.\w])json\b")  # the format, not a file's extension
+# JSON as code ("the following JSON code:", "a JSON object"), not as a format a request asks for ("with a JSON
+# format", "JSON output": 17 of 400 template plans of a cpu_loop round were refused for the bare word)
+_JSON_CODE = re.compile(r"\b(?:following|valid|this|below) json\b|(?<![.\w])json (?:code|object|schema|snippet|block|"
+                        r"payload|body|string|array)\b")  # fmt: skip
 _PROMPT_LEAKS = (
-    "json", "```", "function call", "call the function", "use the following", "the following code",
+    "```", "function call", "call the function", "use the following", "the following code",
     "as an ai", "assistant:", "user:", "[[", "## ", "tool_call", "arguments", "parameters", "your objective",
     "user's goal", "goal:", "message:", "persona:", "the draft",
 )  # fmt: skip
@@ -226,7 +229,7 @@ def message_problems(message: str, tool_names: Iterable[str], max_chars: int = 7
         if ("_" in name or re.search(r"[a-z][A-Z]", name)) and re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", text):
             problems.append(f"the user's message names the function {name}")
             break
-    leak = next((p for p in _PROMPT_LEAKS if p in low and not (p == "json" and not _JSON_WORD.search(low))), None)
+    leak = next((p for p in _PROMPT_LEAKS if p in low), None) or (m.group(0) if (m := _JSON_CODE.search(low)) else None)
     if not leak and (framing := _FRAMING.search(text)):
         leak = framing.group(0).strip()
     if leak or re.search(r"\{\s*\"", text):
