@@ -17,7 +17,7 @@ CASES = [
     ("Get the current balance of a bank account.", "get the current balance of a bank account"),
     ("Return a redirect to a badge file.", "get a redirect to a badge file"),
     ("Analyse message length", "analyse message length"),
-    ("Update an {objectName} by objectId.", "update an object name by objectId"),
+    ("Update an {objectName} by objectId.", "update an object name by object id"),
     ("Resets the Error Count parameter", "reset the Error Count parameter"),
     ("Withdraws testnet NEBL to the specified address", "withdraw testnet NEBL to the specified address"),
     ("Allows a developer or administrator to change the status of apps", "change the status of apps"),
@@ -142,3 +142,16 @@ def test_a_noun_the_action_ends_with_is_said_once_before_its_value():
             for s in range(50)}  # fmt: skip
     assert not any("service service" in text.lower() for text in said), said
     assert all("SRV-61804" in text for text in said), said
+
+
+def test_an_operation_name_in_a_description_is_said_as_words():
+    # gamesparks' summary is the operation's own name: the request said "Could you copySnapshotToExistingGame to …"
+    assert action("copySnapshotToExistingGame", "copySnapshotToExistingGameUsingPOST") == (
+        "copy snapshot to existing game", True)  # fmt: skip
+    said, _ = action("Remove a list of faces, identified by faceHashes, from a profile.", "removeFaces")
+    assert said == "remove a list of faces, identified by face hashes, from a profile"
+    assert action("Register an iPhone with eBay.", "registerDevice")[0] == "register an iPhone with eBay"  # brands stay
+    assert action("Update an {objectName}.", "updateObject")[0] == "update an object name"  # a path's slot, as before
+    assert action("getBoardsLabelsByIdBoardByIdLabel", "getBoardsLabelsByIdBoardByIdLabel")[0] == (
+        "getBoardsLabelsByIdBoardByIdLabel"
+    )  # a path's name: no words a person says; the plan gate refuses it

@@ -55,6 +55,8 @@ _VERSION = re.compile(r"v?\d+")  # a name's version and numbering words: post_v0
 _LABEL = re.compile(r"^(description|summary|purpose|operation|endpoint)\s*:\s*", re.IGNORECASE)
 _ALLOWS = re.compile(r"^(?:allows?|lets) (?:\w+ ){0,6}?to (?=\w)", re.IGNORECASE)  # "Allows a developer to …"
 _USE = re.compile(r"^use this (?:method|endpoint|call|operation|api|function) to (?=\w)", re.IGNORECASE)
+# camelCase names in a description ("copySnapshotToExistingGame", "identified by faceHashes"); not "iPhone", "eBay"
+_OPERATION = re.compile(r"\b[a-z]{2,}(?:[A-Z][a-z0-9]+)+\b")
 _SUBJECT = re.compile(r"^(this|the) (operation|endpoint|method|api|call|request|route|function|service) (will )?",
                       re.IGNORECASE)  # fmt: skip
 
@@ -193,6 +195,13 @@ def action(description: str, tool_name: str) -> tuple[str, bool]:
     return text, imperative
 
 
+def _said_as_words(match: re.Match[str]) -> str:
+    """A camelCase name in words, but a name made of a path ("getBoardsLabelsByIdBoardByIdLabel") stays
+    itself: "get boards labels by id board by id label" is no request, and the plan gate refuses the name."""
+    name = match.group(0)
+    return name if len(re.findall(r"By[A-Z]", name)) > 1 else " ".join(words(name))
+
+
 def _read(first: str, tool_name: str) -> tuple[str, bool]:
     """One sentence of a description as `action` says it (`tool_name` stands in for a sentence that
     is no action: a path, a usage note; "" for none)."""
@@ -203,6 +212,7 @@ def _read(first: str, tool_name: str) -> tuple[str, bool]:
     first = re.sub(r"\s*\([^)]*\)", "", first).replace("`", "")  # "get `gene-expression` objects"
     first = re.sub(r"\[(\w+)\]", r"\1", first)  # "update the [CatalogModifierList] objects"
     first = re.sub(r"\{(\w+)\}", lambda m: humanize(m.group(1)), first)  # "Update an {objectName}": a path's slot
+    first = _OPERATION.sub(_said_as_words, first)  # "copySnapshotToGame" → "copy snapshot to game"
     if not first or len(first) > 140 or _PATH.fullmatch(first) or _NO_ACTION.match(first):  # "/v0.1/Kick/"
         first = " ".join(w for w in words(tool_name) if not _VERSION.fullmatch(w))  # post_v0_1_Kick: "post kick"
     first = re.sub(r"^(\w+)(?: or |/)\w+ ", r"\1 ", first)  # "Create or overwrite a file" → "Create a file"
