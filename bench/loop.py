@@ -88,7 +88,7 @@ def training(history: list[dict[str, Any]]) -> str:
 
 def call_table(run_dir: Path, history: list[dict[str, Any]]) -> str:
     """Per evaluation and call category: items with no call, fewer or more calls than BFCL's answer,
-    the right count with a wrong value, right (from each evaluation's per-item bfcl.jsonl)."""
+    the right count with a wrong call, right (from each evaluation's per-item bfcl.jsonl)."""
     from inftool.eval.bfcl import CALL_COUNTS, ItemResult, call_counts
 
     files = [("baseline", run_dir / "round_0" / "baseline" / "bfcl.jsonl")]
@@ -144,16 +144,8 @@ def main() -> None:
     if not summary.is_file():
         sys.exit(f"bench/loop: no {summary}: no round of that run has finished yet (rerun without --table-only)")
     history = json.loads(summary.read_text())
-    print(
-        "\n"
-        + table(history)
-        + "\n\n"
-        + call_table(args.run_dir, history)
-        + "\n\n"
-        + training(history)
-        + "\n\n"
-        + step_times(args.run_dir)
-    )
+    parts = [table(history), call_table(args.run_dir, history), training(history), step_times(args.run_dir)]
+    print("\n" + "\n\n".join(parts))
     items = "all items" if args.limit is None else f"{args.limit} items"
     print(f"\nBFCL: {items} per category per evaluation (the recipe's eval.limit when not given)"
           + (f"; wall time {wall / 60:.1f} min" if wall is not None else ""))  # fmt: skip
