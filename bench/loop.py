@@ -90,6 +90,7 @@ def call_table(run_dir: Path, history: list[dict[str, Any]]) -> str:
     """Per evaluation and call category: items with no call, fewer or more calls than BFCL's answer,
     the right count with a wrong call, right (from each evaluation's per-item bfcl.jsonl)."""
     from inftool.eval.bfcl import CALL_COUNTS, ItemResult, call_counts
+    from inftool.eval_data import read_jsonl
 
     files = [("baseline", run_dir / "round_0" / "baseline" / "bfcl.jsonl")]
     files += [(f"round {r['round']}", run_dir / f"round_{r['round']}" / "eval" / "bfcl.jsonl") for r in history]
@@ -97,7 +98,7 @@ def call_table(run_dir: Path, history: list[dict[str, Any]]) -> str:
     for label, path in files:
         if not path.is_file():
             continue
-        results = [ItemResult(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
+        results = [ItemResult(**row) for row in read_jsonl(path)]
         for category, counts in call_counts(results).items():
             if category in CALL_CATEGORIES:
                 lines.append(f"{label:<22}{category:<19}" + "".join(f"{counts[c]:>13}" for c in CALL_COUNTS))

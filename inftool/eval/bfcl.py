@@ -92,7 +92,7 @@ def call_counts(results: Sequence[ItemResult]) -> dict[str, Counter[str]]:
         if r.id not in expected:  # irrelevance, live_relevance and multi-turn items: no count to compare
             continue
         made, wanted = len(r.calls), expected[r.id]
-        shape = ("right" if r.passed else "none" if not made else "under" if made < wanted else
+        shape = ("right" if r.passed else "none" if not official.made_call(r.calls) else "under" if made < wanted else
                  "over" if made > wanted else "wrong call")  # fmt: skip
         out.setdefault(r.category, Counter())[shape] += 1
     return out
