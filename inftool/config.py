@@ -105,9 +105,9 @@ class ScenariosConfig(StrictModel):
     # multiple / parallel_multiple items whose distractors are the domain's tools closest in topic to the target
     # that still cannot serve it (BFCL's kind: `gdp_by_state_year` beside `population_by_state_year`), not random ones
     near_distractors: float = Field(0.0, ge=0, le=1)
-    # single / multiple items that are an irrelevance / parallel_multiple item's twin (the needed tool offered; one of
-    # the called tools among the same offer): the tool offered, not the words, decides whether to call; the request,
-    # not the tools offered, how many calls
+    # single / multiple items that are an irrelevance, parallel / parallel_multiple item's twin (the needed tool
+    # offered; its tool asked for once; one of the called tools among the same offer): the tool offered, not the
+    # words, decides whether to call; the request, not the tools offered, how many calls
     contrast: float = Field(0.0, ge=0, le=1)
     personas: list[str] = Field(default_factory=lambda: ["a busy professional"])
 

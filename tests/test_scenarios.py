@@ -136,6 +136,23 @@ def test_contrast_asks_for_each_refused_tool_where_it_is_offered(toolsets):
                                            .sample(80, weights)) <= 16  # fmt: skip
 
 
+def test_contrast_asks_once_for_the_tool_a_parallel_item_calls_several_times(toolsets):
+    weights = {"single": 1.0, "irrelevance": 1.0, "parallel": 1.0}
+    plain = ScenarioSampler(toolsets, seed=4).sample(90, weights)
+    paired = ScenarioSampler(toolsets, seed=4, contrast=1.0).sample(90, weights)
+    assert [s.kind for s in paired] == [s.kind for s in plain]
+    singles = [s for s in paired if s.kind == "single"]
+    sources = [s for s in paired if s.kind in ("irrelevance", "parallel")][: len(singles)]  # in the order drawn
+    assert {s.kind for s in sources} == {"irrelevance", "parallel"}
+    for single, source in zip(singles, sources, strict=True):
+        if source.kind == "parallel":  # the same tool offered alone, asked for once with its own values
+            assert [t.name for t in single.offered] == single.targets == source.targets
+            assert single.calls_per_target == [1] and source.calls_per_target[0] >= 2
+        else:
+            assert single.targets == [source.irrelevant_tool.name]
+        assert single.toolset == source.toolset and single.seed != source.seed
+
+
 def test_near_distractors_are_the_closest_tools_that_cannot_serve_the_request(toolsets):
     from inftool.scenarios.sampler import NEAR_OVERLAP, nearest_unfit, topic_words
 
