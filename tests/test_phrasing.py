@@ -34,6 +34,11 @@ CASES = [
     ("Load the lab configuration", "load the lab configuration"),  # not "Please get me the load the lab …"
     ("List of payslips for an employment", "list payslips for an employment"),  # not "Please list of payslips"
     ("Available for UWP apps only. Count of crashes by day", "count crashes by day"),
+    ("Removes multiple\nmembers from a list", "remove multiple members from a list"),  # a wrapped line, not two
+    ("Retrieve a page of users permissions [action name] for a scheme", "retrieve a page of users permissions for a "
+     "scheme"),
+    ("Browse the Near Earth Objects service. Retieve a list", "browse the Near Earth Objects service"),
+    ("[USES 10 UNITS PER NAME] Infer the likely country of a name", "infer the likely country of a name"),
 ]  # fmt: skip
 
 

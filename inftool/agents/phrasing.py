@@ -32,6 +32,7 @@ VERBS = {
     "upsert", "duplicate", "invalidate", "trigger", "transcribe", "render", "print", "release", "clear", "execute",
     "invoke", "view", "activate", "deactivate", "perform", "identify", "connect", "disconnect", "recognize", "purge",
     "ping", "restart", "reboot", "install", "uninstall", "load", "reload", "unload", "regenerate", "synchronize",
+    "browse", "infer",
 }  # fmt: skip
 THIRD_PERSON = {"returns": "get", "gets": "get", "retrieves": "get", "fetches": "get", "provides": "get",
                 "lists": "list", "creates": "create", "sends": "send", "searches": "search", "finds": "find",
@@ -186,6 +187,7 @@ def action(description: str, tool_name: str) -> tuple[str, bool]:
     account" from "Get the current balance of a bank account."; a noun phrase otherwise. A title
     before the action ("Team records. Get team records by year.") gives way to the action."""
     description = _LABEL.sub("", re.sub(r"[ \t]*<[^>]*>[ \t]*", " ", description).strip())  # "Description: …<br />"
+    description = re.sub(r"(?<=\w)[ \t]*\n[ \t]*(?=[a-z])", " ", description)  # "Removes multiple\nmembers": one line
     sentences = [s.strip().rstrip(".!?:") for s in re.split(r"(?<=[.!?])\s|\n|;", description, maxsplit=3)]
     text, imperative = _read(sentences[0], tool_name)
     for later in sentences[1:3] if not imperative else ():
@@ -211,6 +213,7 @@ def _read(first: str, tool_name: str) -> tuple[str, bool]:
         first = first[3:]  # "To get all the question categories" → "get all the question categories"
     first = re.sub(r"\s*\([^)]*\)", "", first).replace("`", "")  # "get `gene-expression` objects"
     first = re.sub(r"\[(\w+)\]", r"\1", first)  # "update the [CatalogModifierList] objects"
+    first = re.sub(r"\s*\[\w+(?: \w+)+\]", "", first).strip()  # a slot or note: "permissions [action name] for …"
     first = re.sub(r"\{(\w+)\}", lambda m: humanize(m.group(1)), first)  # "Update an {objectName}": a path's slot
     first = _OPERATION.sub(_said_as_words, first)  # "copySnapshotToGame" → "copy snapshot to game"
     if not first or len(first) > 140 or _PATH.fullmatch(first) or _NO_ACTION.match(first):  # "/v0.1/Kick/"
