@@ -101,6 +101,10 @@ def test_qualifiers_that_carry_no_value_are_sometimes_left_out_and_those_that_do
     call = ("count_diffs", description, {"limit": 5}, {}, {"limit": {"type": "integer"}})
     trimmed = [text for text in (request([call], seed) for seed in range(60)) if "object type" not in text]
     assert trimmed and all("differences of objects" in text for text in trimmed)  # a bare head keeps its object
+    description = "Retrieve a page of users permissions for a permission scheme"  # "get a page" says no what
+    said = [request([("list_perms", description, {"name": "Orion"}, {}, {"name": {"type": "string"}})], seed)
+            for seed in range(60)]  # fmt: skip
+    assert all("users permissions" in text for text in said)
 
 
 def test_tell_me_comes_before_a_determiner_only():

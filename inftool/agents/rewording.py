@@ -92,11 +92,12 @@ def _unfilled(match: re.Match[str]) -> str:
 def _trim(text: str, nouns: list[str]) -> str:
     """`text` without its trailing qualifiers that name none of `nouns` ("count differences of
     objects with reference sequence, by object type" → "count differences of objects"), keeping
-    the head and a qualifier after a bare one ("get requests"; "count differences of objects")."""
+    the head and a qualifier after a bare one ("get requests"; "count differences of objects", "get a
+    page of users permissions")."""
     cuts = [m.start() for m in _SEGMENT.finditer(text)]
     spans = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
     named = [any(re.search(rf"\b{re.escape(n)}", span, re.IGNORECASE) for n in nouns) for span in spans]
     keep = max([i for i, hit in enumerate(named) if hit], default=0)
-    if len(re.findall(r"\w+", spans[0])) <= 2:  # "count differences": what of
-        keep = max(keep, 1)
+    if len(re.findall(r"\w+", spans[0])) <= 2 or (spans[1:2] and re.match(r"\s*of\b", spans[1])):
+        keep = max(keep, 1)  # "count differences", "get a page": what of
     return "".join(spans[: keep + 1]).rstrip(" ,")
